@@ -1,0 +1,53 @@
+/**
+ * The one configuration document of ringkeeper, shared by the Functions app and the CLI.
+ * Transport: a JSON file (`--config FILE` or `RINGKEEPER_CONFIG=path`) or the same JSON inline
+ * in the app setting `RINGKEEPER_CONFIG_JSON` (what infra/ generates).
+ */
+
+/** Where a storage account is and how to authenticate to it. Exactly one form. */
+export type StorageReference =
+  /** A connection string (Azurite, or where a user insists on account keys). */
+  | { connectionString: string }
+  /** Name of an app setting/environment variable, resolved like the Functions host does:
+   *  `NAME` (a connection string, or `UseDevelopmentStorage=true`) or identity-based
+   *  `NAME__blobServiceUri` / `NAME__queueServiceUri` / `NAME__accountName`. */
+  | { connection: string }
+  /** Identity-based (DefaultAzureCredential): service URIs without secrets. */
+  | { blobServiceUri?: string; queueServiceUri?: string };
+
+export type ProtectorConfig =
+  /** Azure Key Vault key; `keyId` may be versionless (`https://v.vault.azure.net/keys/name`). */
+  | { type: 'keyvault'; keyId: string }
+  /** Local RSA key in PEM (PKCS#8 or PKCS#1); generated on first use when `generate` is true. */
+  | { type: 'rsa'; keyFile: string; generate?: boolean }
+  /** No encryption at rest: explicit opt-in. Refused for a non-emulator account unless allowUnencrypted. */
+  | { type: 'none'; allowUnencrypted?: boolean };
+
+export interface PolicyConfig {
+  /** New key lifetime, days (default 90, min 7). */
+  keyLifetimeDays?: number;
+  /** Write a successor when the default key has less than this to live, days (default 14, min 3). */
+  renewBeforeDays?: number;
+  /** Delete keys expired more than N days ago (off when absent). */
+  retentionDays?: number;
+}
+
+export interface RingConfig {
+  name: string;
+  /** Full blob URI (identity-based) ... */
+  blobUri?: string;
+  /** ... or a storage reference + container + blob. */
+  storage?: StorageReference;
+  container?: string;
+  blob?: string;
+  protector: ProtectorConfig;
+  policy?: PolicyConfig;
+}
+
+export interface RingkeeperConfig {
+  /** Default storage for rings and the cache channel when they do not name their own. */
+  storage?: StorageReference;
+  rings: RingConfig[];
+  /** The cache instruction channel; validated by shared/cache/config. */
+  cache?: unknown;
+}
