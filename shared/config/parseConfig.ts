@@ -1,0 +1,151 @@
+import path from 'node:path';
+import { ConfigError } from './ConfigError';
+import type { PolicyConfig, ProtectorConfig, RingConfig, RingkeeperConfig, StorageReference } from './types';
+
+const RING_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+const KEY_VAULT_KEY_ID = /^https:\/\/[^/]+\/keys\/[A-Za-z0-9-]{1,127}(\/[A-Za-z0-9]{32})?\/?$/;
+
+/**
+ * Validates the configuration document. `baseDir` resolves relative file paths (rsa key files).
+ * Every error names the JSON path of the offending setting.
+ */
+export function parseConfig(raw: unknown, source: string, baseDir: string): RingkeeperConfig {
+  const root = object(raw, source);
+  allowOnly(root, source, ['storage', 'rings', 'cache', '$schema']);
+  const storage = root.storage === undefined ? undefined : storageReference(root.storage, `${source}.storage`);
+  if (!Array.isArray(root.rings)) throw new ConfigError(`${source}.rings`, 'must be an array of rings');
+  const rings = root.rings.map((ring, i) => ringConfig(ring, `${source}.rings[${i}]`, storage, baseDir));
+  const seen = new Set<string>();
+  rings.forEach((ring, i) => {
+    const key = ring.name.toLowerCase();
+    if (seen.has(key)) throw new ConfigError(`${source}.rings[${i}].name`, `duplicate ring name "${ring.name}"`);
+    seen.add(key);
+  });
+  return { storage, rings, cache: root.cache };
+}
+
+function ringConfig(raw: unknown, where: string, defaultStorage: StorageReference | undefined, baseDir: string): RingConfig {
+  const ring = object(raw, where);
+  allowOnly(ring, where, ['name', 'blobUri', 'storage', 'container', 'blob', 'protector', 'policy']);
+  const name = string(ring.name, `${where}.name`);
+  if (!RING_NAME.test(name)) throw new ConfigError(`${where}.name`, `"${name}" is not a valid ring name (letters, digits, "-", "_"; at most 63)`);
+  const protector = protectorConfig(ring.protector, `${where}.protector`, baseDir);
+  const policy = ring.policy === undefined ? undefined : policyConfig(ring.policy, `${where}.policy`);
+  if (ring.blobUri !== undefined) {
+    for (const k of ['storage', 'container', 'blob'] as const) {
+      if (ring[k] !== undefined) throw new ConfigError(`${where}.${k}`, 'give either blobUri or storage + container + blob, not both');
+    }
+    const blobUri = string(ring.blobUri, `${where}.blobUri`);
+    let url: URL;
+    try {
+      url = new URL(blobUri);
+    } catch {
+      throw new ConfigError(`${where}.blobUri`, `"${blobUri}" is not a URI`);
+    }
+    if (url.search) throw new ConfigError(`${where}.blobUri`, 'must not carry a query string (SAS tokens are not accepted; use an identity)');
+    if (url.pathname.split('/').filter(Boolean).length < 2) throw new ConfigError(`${where}.blobUri`, 'must name a container and a blob: https://{account}.blob.core.windows.net/{container}/{blob}');
+    return { name, blobUri, protector, policy };
+  }
+  const storage = ring.storage === undefined ? defaultStorage : storageReference(ring.storage, `${where}.storage`);
+  if (!storage) throw new ConfigError(`${where}`, 'needs blobUri, or storage (here or at the top level) + container + blob');
+  const container = string(ring.container, `${where}.container`);
+  if (!CONTAINER_NAME.test(container)) throw new ConfigError(`${where}.container`, `"${container}" is not a valid container name (3-63 lowercase letters, digits and single hyphens)`);
+  const blob = ring.blob === undefined ? 'keys.xml' : string(ring.blob, `${where}.blob`);
+  return { name, storage, container, blob, protector, policy };
+}
+
+function protectorConfig(raw: unknown, where: string, baseDir: string): ProtectorConfig {
+  const p = object(raw, where);
+  const type = string(p.type, `${where}.type`);
+  switch (type) {
+    case 'keyvault': {
+      allowOnly(p, where, ['type', 'keyId']);
+      const keyId = string(p.keyId, `${where}.keyId`);
+      if (!KEY_VAULT_KEY_ID.test(keyId)) throw new ConfigError(`${where}.keyId`, `"${keyId}" is not a Key Vault key URI (https://{vault}.vault.azure.net/keys/{name}[/{version}])`);
+      return { type, keyId: keyId.replace(/\/$/, '') };
+    }
+    case 'rsa': {
+      allowOnly(p, where, ['type', 'keyFile', 'generate']);
+      const keyFile = path.resolve(baseDir, string(p.keyFile, `${where}.keyFile`));
+      const generate = p.generate === undefined ? false : boolean(p.generate, `${where}.generate`);
+      return { type, keyFile, generate };
+    }
+    case 'none': {
+      allowOnly(p, where, ['type', 'allowUnencrypted']);
+      const allowUnencrypted = p.allowUnencrypted === undefined ? false : boolean(p.allowUnencrypted, `${where}.allowUnencrypted`);
+      return { type, allowUnencrypted };
+    }
+    default:
+      throw new ConfigError(`${where}.type`, `unknown protector "${type}" (expected keyvault, rsa or none)`);
+  }
+}
+
+function policyConfig(raw: unknown, where: string): PolicyConfig {
+  const p = object(raw, where);
+  allowOnly(p, where, ['keyLifetimeDays', 'renewBeforeDays', 'retentionDays']);
+  const policy: PolicyConfig = {};
+  if (p.keyLifetimeDays !== undefined) {
+    policy.keyLifetimeDays = number(p.keyLifetimeDays, `${where}.keyLifetimeDays`);
+    if (policy.keyLifetimeDays < 7) throw new ConfigError(`${where}.keyLifetimeDays`, 'must be at least 7 (ASP.NET Core refuses shorter key lifetimes)');
+  }
+  if (p.renewBeforeDays !== undefined) {
+    policy.renewBeforeDays = number(p.renewBeforeDays, `${where}.renewBeforeDays`);
+    if (policy.renewBeforeDays < 3) throw new ConfigError(`${where}.renewBeforeDays`, 'must be at least 3 (72 h: a successor must propagate before the default key expires)');
+  }
+  if ((policy.renewBeforeDays ?? 14) >= (policy.keyLifetimeDays ?? 90)) {
+    throw new ConfigError(`${where}.renewBeforeDays`, 'must be shorter than keyLifetimeDays');
+  }
+  if (p.retentionDays !== undefined) {
+    policy.retentionDays = number(p.retentionDays, `${where}.retentionDays`);
+    if (policy.retentionDays < 0) throw new ConfigError(`${where}.retentionDays`, 'must not be negative');
+  }
+  return policy;
+}
+
+function storageReference(raw: unknown, where: string): StorageReference {
+  const s = object(raw, where);
+  const forms = ['connectionString', 'connection', 'blobServiceUri'].filter((k) => s[k] !== undefined);
+  if (s.connectionString !== undefined) {
+    allowOnly(s, where, ['connectionString']);
+    return { connectionString: string(s.connectionString, `${where}.connectionString`) };
+  }
+  if (s.connection !== undefined) {
+    allowOnly(s, where, ['connection']);
+    return { connection: string(s.connection, `${where}.connection`) };
+  }
+  allowOnly(s, where, ['blobServiceUri', 'queueServiceUri']);
+  if (forms.length === 0 && s.queueServiceUri === undefined) {
+    throw new ConfigError(where, 'needs one of connectionString, connection (an app setting name) or blobServiceUri/queueServiceUri');
+  }
+  return {
+    blobServiceUri: s.blobServiceUri === undefined ? undefined : string(s.blobServiceUri, `${where}.blobServiceUri`),
+    queueServiceUri: s.queueServiceUri === undefined ? undefined : string(s.queueServiceUri, `${where}.queueServiceUri`),
+  };
+}
+
+function object(raw: unknown, where: string): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(where, 'must be an object');
+  return raw as Record<string, unknown>;
+}
+
+function allowOnly(obj: Record<string, unknown>, where: string, keys: string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!keys.includes(k)) throw new ConfigError(`${where}.${k}`, `unknown setting (expected one of: ${keys.join(', ')})`);
+  }
+}
+
+function string(raw: unknown, where: string): string {
+  if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError(where, 'must be a non-empty string');
+  return raw;
+}
+
+function number(raw: unknown, where: string): number {
+  if (typeof raw !== 'number' || !Number.isFinite(raw)) throw new ConfigError(where, 'must be a number');
+  return raw;
+}
+
+function boolean(raw: unknown, where: string): boolean {
+  if (typeof raw !== 'boolean') throw new ConfigError(where, 'must be true or false');
+  return raw;
+}
