@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { readConfigFile, CONFIG_FILE_SETTING } from '../config/loadConfig';
+import { ensureLocalEnvironment } from '../config/localDefault';
+import type { RingkeeperConfig } from '../config/types';
+import type { CliIo } from './CliIo';
+
+export interface CliConfig {
+  config: RingkeeperConfig;
+  /** True when no configuration was given and the embedded local default is in use. */
+  isLocalDefault: boolean;
+  /** Releases what resolving started (Azurite for the local default). */
+  close(): Promise<void>;
+}
+
+/** `--config FILE`, else RINGKEEPER_CONFIG, else the embedded local default (Azurite started on demand). */
+export async function resolveCliConfig(configFlag: string | undefined, io: CliIo): Promise<CliConfig> {
+  const file = configFlag ?? io.env[CONFIG_FILE_SETTING];
+  if (file) {
+    return { config: readConfigFile(path.resolve(io.cwd, file)), isLocalDefault: false, close: async () => {} };
+  }
+  const local = await ensureLocalEnvironment(io.cwd);
+  return {
+    config: local.config,
+    isLocalDefault: true,
+    close: async () => {
+      await local.azurite?.stop();
+    },
+  };
+}
