@@ -1,0 +1,246 @@
+metadata name = 'ringkeeper'
+metadata description = 'The whole ringkeeper system: the key ring rotator (Flex Consumption Function App) and an ASP.NET Core web farm whose production site and every deployment slot have their own key ring blob, Key Vault key, cache channel and role assignments.'
+
+targetScope = 'resourceGroup'
+
+@description('Optional. Short name used in every resource name: 3-12 lowercase letters or digits, starting with a letter.')
+@minLength(3)
+@maxLength(12)
+param baseName string = 'ringkeeper'
+
+@description('Optional. Location for all resources; it must offer Flex Consumption.')
+param location string = resourceGroup().location
+
+@description('Optional. Deployment slots of the web app besides production (the site itself). Each slot gets its own key ring container, Key Vault key, cache channel and role assignments. Lowercase letters, digits and hyphens; never \'production\'.')
+param slots string[] = ['staging']
+
+@description('Optional. Tags of all resources.')
+param tags object = {}
+
+@description('Optional. Node.js major version of the Function App.')
+@allowed(['20', '22'])
+param functionNodeVersion string = '22'
+
+@description('Optional. Maximum instance count of the Function App.')
+@minValue(40)
+@maxValue(1000)
+param functionMaximumInstanceCount int = 40
+
+@description('Optional. Memory per Function App instance, MB.')
+@allowed([512, 2048, 4096])
+param functionInstanceMemoryMB int = 2048
+
+@description('Optional. NCRONTAB schedule (6 fields) of the rotation timer.')
+param rotationSchedule string = '0 0 */6 * * *'
+
+@description('Optional. App Service plan SKU of the web farm. Deployment slots need Standard, Premium or Isolated.')
+@allowed(['S1', 'S2', 'S3', 'P0v3', 'P1v3', 'P2v3', 'P3v3'])
+param webPlanSkuName string = 'P0v3'
+
+@description('Optional. Number of web farm instances.')
+@minValue(1)
+@maxValue(30)
+param webPlanCapacity int = 2
+
+@description('Optional. Linux runtime stack of the web app.')
+param webLinuxFxVersion string = 'DOTNETCORE|9.0'
+
+@description('Optional. Data Protection application name (SetApplicationName), the same in every slot.')
+param dataProtectionApplicationName string = baseName
+
+@description('Optional. Days a deleted Key Vault or key stays recoverable.')
+@minValue(7)
+@maxValue(90)
+param keyVaultSoftDeleteRetentionInDays int = 90
+
+@description('Optional. ISO 8601 duration after creation at which Key Vault creates a new version of each key-encryption key.')
+param keyRotateAfter string = 'P180D'
+
+@description('Optional. ISO 8601 lifetime of each key-encryption key version.')
+param keyExpiresAfter string = 'P2Y'
+
+@description('Optional. Days Log Analytics keeps data.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, baseName))
+
+// Production is the site itself; every slot follows. Index i in every per-ring array is ring i.
+var ringNames = concat(['production'], slots)
+var keyRingContainerNames = [for ringName in ringNames: 'dp-${ringName}']
+var keyNames = [for ringName in ringNames: 'dp-kek-${ringName}']
+
+var cacheInstructionsQueueName = 'cache-instructions'
+// Pre-created so the queue role can be scoped to it (the host would otherwise create it on first failure).
+var cacheQueueNames = [cacheInstructionsQueueName, '${cacheInstructionsQueueName}-poison']
+
+var names = {
+  hostStorage: 'sth${resourceToken}'
+  keyRingStorage: 'stk${resourceToken}'
+  keyVault: 'kv-${take(baseName, 8)}-${take(resourceToken, 10)}'
+  logAnalytics: 'log-${baseName}-${resourceToken}'
+  appInsights: 'appi-${baseName}-${resourceToken}'
+  functionPlan: 'plan-func-${baseName}-${resourceToken}'
+  functionApp: 'func-${baseName}-${resourceToken}'
+  webPlan: 'plan-web-${baseName}-${resourceToken}'
+  webApp: 'app-${baseName}-${resourceToken}'
+}
+var deploymentContainerName = 'app-package-${take(names.functionApp, 32)}-${take(resourceToken, 7)}'
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: '${deployment().name}-monitoring'
+  params: {
+    logAnalyticsName: names.logAnalytics
+    appInsightsName: names.appInsights
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: '${deployment().name}-storage'
+  params: {
+    hostAccountName: names.hostStorage
+    keyRingAccountName: names.keyRingStorage
+    location: location
+    tags: tags
+    keyRingContainerNames: keyRingContainerNames
+    deploymentContainerName: deploymentContainerName
+    cacheQueueNames: cacheQueueNames
+  }
+}
+
+module keyVault 'modules/key-vault.bicep' = {
+  name: '${deployment().name}-key-vault'
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    keyNames: keyNames
+    softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
+    rotateAfter: keyRotateAfter
+    expiresAfter: keyExpiresAfter
+  }
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: '${deployment().name}-function-app'
+  params: {
+    name: names.functionApp
+    planName: names.functionPlan
+    location: location
+    tags: tags
+    hostStorageAccountName: storage.outputs.hostAccountName
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    cacheQueueNames: storage.outputs.cacheQueueNames
+    cacheInstructionsQueueName: cacheInstructionsQueueName
+    appInsightsName: monitoring.outputs.appInsightsName
+    nodeVersion: functionNodeVersion
+    maximumInstanceCount: functionMaximumInstanceCount
+    instanceMemoryMB: functionInstanceMemoryMB
+    rotationSchedule: rotationSchedule
+    ringNames: ringNames
+    ringBlobUris: storage.outputs.keyRingBlobUris
+    ringKeyIds: keyVault.outputs.keyUris
+  }
+}
+
+module webFarm 'modules/web-farm.bicep' = {
+  name: '${deployment().name}-web-farm'
+  params: {
+    name: names.webApp
+    planName: names.webPlan
+    location: location
+    tags: tags
+    skuName: webPlanSkuName
+    capacity: webPlanCapacity
+    linuxFxVersion: webLinuxFxVersion
+    ringNames: ringNames
+    ringBlobUris: storage.outputs.keyRingBlobUris
+    ringKeyIds: keyVault.outputs.keyUris
+    dataProtectionApplicationName: dataProtectionApplicationName
+  }
+}
+
+// One module instance per ring: each one only ever names its own container and key.
+module keyRingAccess 'modules/keyring-access.bicep' = [
+  for (ringName, i) in ringNames: {
+    name: '${deployment().name}-access-${ringName}'
+    params: {
+      ringName: ringName
+      storageAccountName: storage.outputs.keyRingAccountName
+      containerName: keyRingContainerNames[i]
+      keyVaultName: keyVault.outputs.name
+      keyName: keyNames[i]
+      readerPrincipalId: webFarm.outputs.systemAssignedMIPrincipalIds[i]
+      writerPrincipalId: functionApp.outputs.systemAssignedMIPrincipalId
+    }
+  }
+]
+
+@description('The name of the resource group.')
+output resourceGroupName string = resourceGroup().name
+
+@description('The location of the resources.')
+output location string = location
+
+@description('The name of the Function App (publish target of deploy.sh).')
+output functionAppName string = functionApp.outputs.name
+
+@description('The resource ID of the Function App.')
+output functionAppResourceId string = functionApp.outputs.resourceId
+
+@description('The default host name of the Function App (HTTP API: /api/keyrings).')
+output functionAppHostName string = functionApp.outputs.defaultHostName
+
+@description('The principal ID of the Function App system-assigned identity.')
+output functionAppPrincipalId string = functionApp.outputs.systemAssignedMIPrincipalId
+
+@description('The name of the web app (production is the site itself).')
+output webAppName string = webFarm.outputs.name
+
+@description('The resource ID of the web app.')
+output webAppResourceId string = webFarm.outputs.resourceId
+
+@description('The sticky app settings each slot keeps across swaps.')
+output stickySettingNames string[] = webFarm.outputs.stickySettingNames
+
+@description('The name of the host storage account.')
+output hostStorageAccountName string = storage.outputs.hostAccountName
+
+@description('The name of the key ring storage account.')
+output keyRingStorageAccountName string = storage.outputs.keyRingAccountName
+
+@description('The name of the Key Vault.')
+output keyVaultName string = keyVault.outputs.name
+
+@description('The URI of the Key Vault.')
+output keyVaultUri string = keyVault.outputs.uri
+
+@description('The name of the cache instructions queue.')
+output cacheInstructionsQueueName string = cacheInstructionsQueueName
+
+@description('The names of all cache queues (instructions and poison).')
+output cacheQueueNames string[] = storage.outputs.cacheQueueNames
+
+@description('The name of the Application Insights component.')
+output appInsightsName string = monitoring.outputs.appInsightsName
+
+@description('Per ring (production, then each slot): slot name, host name, key ring blob URI, versionless key URI, cache channel and the identity that reads it.')
+output rings object[] = [
+  for (ringName, i) in ringNames: {
+    name: ringName
+    hostName: webFarm.outputs.defaultHostNames[i]
+    containerName: keyRingContainerNames[i]
+    blobUri: storage.outputs.keyRingBlobUris[i]
+    keyName: keyNames[i]
+    keyId: keyVault.outputs.keyUris[i]
+    cacheChannel: ringName
+    principalId: webFarm.outputs.systemAssignedMIPrincipalIds[i]
+  }
+]
+
+@description('The ringkeeper configuration document (RINGKEEPER_CONFIG_JSON) for the operator CLI (--config). No secrets.')
+output ringkeeperConfig object = functionApp.outputs.ringkeeperConfig
