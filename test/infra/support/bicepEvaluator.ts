@@ -50,6 +50,8 @@ export interface Decorated {
   name: string;
   file: string;
   decorators: Record<string, unknown[]>;
+  /** Parameters only: whether it declares a default value. */
+  hasDefault?: boolean;
 }
 
 export interface Deployment {
@@ -269,7 +271,7 @@ class FileEvaluator {
           const key = kind === 'output' ? `output:${name}` : name;
           if (this.decls.has(key)) this.fail(n, `duplicate symbol ${name}`);
           this.decls.set(key, { kind, name, node: n, decorators: pending });
-          if (kind === 'param') this.ev.collector.params.push({ name, file, decorators: pending });
+          if (kind === 'param') this.ev.collector.params.push({ name, file, decorators: pending, hasDefault: kids(n).length >= 3 });
           if (kind === 'output') this.ev.collector.outputs.push({ name, file, decorators: pending });
           break;
         }

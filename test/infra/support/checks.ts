@@ -1,0 +1,348 @@
+/**
+ * Properties the infrastructure must have, as functions over an evaluated deployment that return
+ * violations (empty = holds). The tests run them on the real templates (they must hold) and on
+ * mutated templates (they must catch the mutation), so no check can pass vacuously.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { evaluateBicep, principalOwner, type EvaluatedResource, type EvaluationResult } from './bicepEvaluator';
+
+export const INFRA = fileURLToPath(new URL('../../../infra', import.meta.url));
+export const MAIN = path.join(INFRA, 'main.bicep');
+
+/** Built-in role GUIDs as documented (Azure built-in roles reference). */
+export const DOCUMENTED_ROLES = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+  keyVaultCryptoServiceEncryptionUser: 'e147488a-f6f5-4113-8e2d-b22465e65bf6',
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+} as const;
+const ROLE_NAMES = new Map(Object.entries(DOCUMENTED_ROLES).map(([k, v]) => [v, k]));
+
+/** API versions chosen from the Bicep type index (reference table A1). */
+export const API_VERSIONS: Record<string, string> = {
+  'Microsoft.Web/serverfarms': '2024-11-01',
+  'Microsoft.Web/sites': '2024-11-01',
+  'Microsoft.Web/sites/slots': '2024-11-01',
+  'Microsoft.Web/sites/config': '2024-11-01',
+  'Microsoft.Storage/storageAccounts': '2025-01-01',
+  'Microsoft.Storage/storageAccounts/blobServices': '2025-01-01',
+  'Microsoft.Storage/storageAccounts/blobServices/containers': '2025-01-01',
+  'Microsoft.Storage/storageAccounts/queueServices': '2025-01-01',
+  'Microsoft.Storage/storageAccounts/queueServices/queues': '2025-01-01',
+  'Microsoft.KeyVault/vaults': '2024-11-01',
+  'Microsoft.KeyVault/vaults/keys': '2024-11-01',
+  'Microsoft.Authorization/roleAssignments': '2022-04-01',
+  'Microsoft.OperationalInsights/workspaces': '2023-09-01',
+  'Microsoft.Insights/components': '2020-02-02',
+};
+
+export const STICKY = {
+  blobUri: 'DataProtection__BlobUri',
+  keyId: 'DataProtection__KeyId',
+  applicationName: 'DataProtection__ApplicationName',
+  cacheChannel: 'Ringkeeper__CacheChannel',
+};
+
+export async function evaluateMain(params: Record<string, unknown> = {}, files?: Map<string, string>): Promise<EvaluationResult> {
+  const fileParams = JSON.parse(readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8')).parameters as Record<string, { value: unknown }>;
+  const values = Object.fromEntries(Object.entries(fileParams).map(([k, v]) => [k, v.value]));
+  return evaluateBicep(MAIN, { ...values, ...params }, { files });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+export interface Assignment {
+  id: string;
+  scope: string;
+  role: string;
+  /** Documented role name, or undefined for an unknown GUID. */
+  roleName: string | undefined;
+  /** Resource whose system-assigned identity is the principal (undefined if not resolvable). */
+  principal: string | undefined;
+  resource: EvaluatedResource;
+}
+
+export function assignments(d: EvaluationResult): Assignment[] {
+  return d.resources
+    .filter((r) => r.type === 'Microsoft.Authorization/roleAssignments')
+    .map((r) => {
+      const role = String(r.body.properties?.roleDefinitionId ?? '').split('/').pop()!;
+      return { id: r.id, scope: String(r.body.scope), role, roleName: ROLE_NAMES.get(role), principal: principalOwner(r.body.properties?.principalId), resource: r };
+    });
+}
+
+/** True when a role at `scope` applies to `target` (same resource or an ancestor of it). */
+export function covers(scope: string, target: string): boolean {
+  const s = scope.toLowerCase();
+  const t = target.toLowerCase();
+  return t === s || t.startsWith(`${s}/`);
+}
+
+const byType = (d: EvaluationResult, type: string) => d.resources.filter((r) => r.type === type);
+
+export function appSettings(r: EvaluatedResource): Record<string, string> {
+  const list = (r.body.properties?.siteConfig?.appSettings ?? []) as { name: string; value: string }[];
+  return Object.fromEntries(list.map((s) => [s.name, s.value]));
+}
+
+export function functionApp(d: EvaluationResult): EvaluatedResource {
+  const apps = byType(d, 'Microsoft.Web/sites').filter((r) => String(r.body.kind).includes('functionapp'));
+  if (apps.length !== 1) throw new Error(`expected one Function App, found ${apps.length}`);
+  return apps[0]!;
+}
+
+/** The web site (production) and its slots, each with its ring (slot) name. */
+export function webIdentities(d: EvaluationResult): { ring: string; resource: EvaluatedResource }[] {
+  const sites = byType(d, 'Microsoft.Web/sites').filter((r) => !String(r.body.kind).includes('functionapp'));
+  if (sites.length !== 1) throw new Error(`expected one web app, found ${sites.length}`);
+  const slots = byType(d, 'Microsoft.Web/sites/slots');
+  return [{ ring: 'production', resource: sites[0]! }, ...slots.map((s) => ({ ring: s.name.split('/')[1]!, resource: s }))];
+}
+
+export interface RingConfig {
+  name: string;
+  blobUri: string;
+  protector: { type: string; keyId: string };
+}
+export interface GeneratedConfig {
+  storage: unknown;
+  rings: RingConfig[];
+  cache: { channels: { name: string }[]; instructionsQueue: string };
+}
+
+export function generatedConfig(d: EvaluationResult): GeneratedConfig {
+  const raw = appSettings(functionApp(d)).RINGKEEPER_CONFIG_JSON;
+  if (typeof raw !== 'string') throw new Error('RINGKEEPER_CONFIG_JSON is missing');
+  return JSON.parse(raw) as GeneratedConfig;
+}
+
+/** Resource IDs of the container behind a blob URI and of the key behind a key URI. */
+export function storeIds(d: EvaluationResult, blobUri: string, keyId: string): { container?: string; key?: string } {
+  const b = /^https:\/\/([a-z0-9]+)\.blob\.core\.windows\.net\/([a-z0-9-]+)\/[^/]+$/.exec(blobUri);
+  const k = /^https:\/\/([a-z0-9-]+)\.vault\.azure\.net\/keys\/([A-Za-z0-9-]+)$/.exec(keyId);
+  const account = b && byType(d, 'Microsoft.Storage/storageAccounts').find((r) => r.name === b[1]);
+  const vault = k && byType(d, 'Microsoft.KeyVault/vaults').find((r) => r.name === k[1]);
+  const container = account && byType(d, 'Microsoft.Storage/storageAccounts/blobServices/containers').find((r) => r.name === `${account.name}/default/${b![2]}`);
+  const key = vault && byType(d, 'Microsoft.KeyVault/vaults/keys').find((r) => r.name === `${vault.name}/${k![2]}`);
+  return { container: container?.id, key: key?.id };
+}
+
+export interface Ring {
+  name: string;
+  container: string;
+  key: string;
+  /** The web identity (site or slot resource ID) that reads this ring. */
+  reader: string;
+}
+
+/** Rings as the web farm sees them: each identity's sticky settings resolved to deployed resources. */
+export function rings(d: EvaluationResult): { rings: Ring[]; violations: string[] } {
+  const violations: string[] = [];
+  const out: Ring[] = [];
+  for (const w of webIdentities(d)) {
+    const s = appSettings(w.resource);
+    const ids = storeIds(d, s[STICKY.blobUri] ?? '', s[STICKY.keyId] ?? '');
+    if (!ids.container) violations.push(`${w.ring}: ${STICKY.blobUri}=${s[STICKY.blobUri]} names no deployed container`);
+    if (!ids.key) violations.push(`${w.ring}: ${STICKY.keyId}=${s[STICKY.keyId]} names no deployed key`);
+    if (s[STICKY.cacheChannel] !== w.ring) violations.push(`${w.ring}: cache channel is ${s[STICKY.cacheChannel]}`);
+    if (ids.container && ids.key) out.push({ name: w.ring, container: ids.container, key: ids.key, reader: w.resource.id });
+  }
+  for (const kind of ['container', 'key'] as const) {
+    const seen = new Map<string, string>();
+    for (const r of out) {
+      const other = seen.get(r[kind].toLowerCase());
+      if (other) violations.push(`${r.name} and ${other} share the ${kind} ${r[kind]}`);
+      seen.set(r[kind].toLowerCase(), r.name);
+    }
+  }
+  return { rings: out, violations };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+/** Each web identity: exactly Blob Data Reader on its container and Crypto Service Encryption User on its key. */
+export function checkSlotIsolation(d: EvaluationResult, expectedRings: string[]): string[] {
+  const { rings: rs, violations } = rings(d);
+  const names = rs.map((r) => r.name);
+  if (JSON.stringify(names) !== JSON.stringify(expectedRings)) violations.push(`rings are ${JSON.stringify(names)}, expected ${JSON.stringify(expectedRings)}`);
+  const all = assignments(d);
+  const func = functionApp(d).id;
+  for (const a of all) {
+    if (!a.principal) violations.push(`${a.id}: principal is not a system-assigned identity of this template`);
+    if (!d.resources.some((r) => r.id.toLowerCase() === a.scope.toLowerCase())) violations.push(`${a.id}: scope ${a.scope} is not deployed by this template`);
+  }
+  for (const ring of rs) {
+    const mine = all.filter((a) => a.principal === ring.reader);
+    const want = [
+      { scope: ring.container, role: DOCUMENTED_ROLES.storageBlobDataReader },
+      { scope: ring.key, role: DOCUMENTED_ROLES.keyVaultCryptoServiceEncryptionUser },
+    ];
+    for (const w of want) {
+      if (!mine.some((a) => a.scope === w.scope && a.role === w.role)) violations.push(`${ring.name}: missing ${ROLE_NAMES.get(w.role)} on ${w.scope}`);
+    }
+    for (const a of mine) {
+      if (!want.some((w) => a.scope === w.scope && a.role === w.role)) violations.push(`${ring.name}: unexpected ${a.roleName ?? a.role} on ${a.scope}`);
+    }
+    // Nobody but this ring's reader and the Function App may hold any role covering its store.
+    for (const a of all) {
+      if (a.principal === ring.reader || a.principal === func) continue;
+      for (const target of [ring.container, ring.key]) {
+        if (covers(a.scope, target)) violations.push(`${a.principal} holds ${a.roleName ?? a.role} at ${a.scope}, which covers ${ring.name}'s ${target}`);
+      }
+    }
+  }
+  return violations;
+}
+
+/** The Function App: what it needs on every ring and cache queue and its host storage, nothing more. */
+export function checkFunctionAppRights(d: EvaluationResult): string[] {
+  const violations: string[] = [];
+  const func = functionApp(d);
+  const mine = assignments(d).filter((a) => a.principal === func.id);
+  const config = generatedConfig(d);
+  const s = appSettings(func);
+  const host = byType(d, 'Microsoft.Storage/storageAccounts').find((r) => s.AzureWebJobsStorage__blobServiceUri === `https://${r.name}.blob.core.windows.net/`);
+  if (!host) return [`AzureWebJobsStorage__blobServiceUri=${s.AzureWebJobsStorage__blobServiceUri} names no deployed account`];
+  const queues = byType(d, 'Microsoft.Storage/storageAccounts/queueServices/queues').filter((q) => q.name.startsWith(`${host.name}/`));
+  const want: { scope: string; role: string }[] = [
+    { scope: host.id, role: DOCUMENTED_ROLES.storageBlobDataOwner },
+    ...queues.map((q) => ({ scope: q.id, role: DOCUMENTED_ROLES.storageQueueDataContributor })),
+    ...byType(d, 'Microsoft.Insights/components').map((c) => ({ scope: c.id, role: DOCUMENTED_ROLES.monitoringMetricsPublisher })),
+  ];
+  for (const ring of config.rings) {
+    const ids = storeIds(d, ring.blobUri, ring.protector.keyId);
+    if (!ids.container || !ids.key) {
+      violations.push(`ring ${ring.name}: ${ring.blobUri} / ${ring.protector.keyId} name no deployed container/key`);
+      continue;
+    }
+    if (covers(host.id, ids.container)) violations.push(`ring ${ring.name} lives in the host storage account, where the Function App is Blob Data Owner`);
+    want.push({ scope: ids.container, role: DOCUMENTED_ROLES.storageBlobDataContributor });
+    want.push({ scope: ids.key, role: DOCUMENTED_ROLES.keyVaultCryptoServiceEncryptionUser });
+  }
+  if (!queues.some((q) => q.name.endsWith(`/${config.cache.instructionsQueue}`))) violations.push(`instructions queue ${config.cache.instructionsQueue} is not deployed in ${host.name}`);
+  for (const w of want) {
+    if (!mine.some((a) => a.scope === w.scope && a.role === w.role)) violations.push(`Function App: missing ${ROLE_NAMES.get(w.role)} on ${w.scope}`);
+  }
+  for (const a of mine) {
+    if (!want.some((w) => a.scope === w.scope && a.role === w.role)) violations.push(`Function App: unexpected ${a.roleName ?? a.role} on ${a.scope}`);
+  }
+  return violations;
+}
+
+/** Every role assignment uses a documented built-in role GUID in the canonical form. */
+export function checkRoleDefinitions(d: EvaluationResult): string[] {
+  const violations: string[] = [];
+  for (const a of assignments(d)) {
+    const def = String(a.resource.body.properties?.roleDefinitionId);
+    if (!/^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleDefinitions\/[0-9a-f-]{36}$/.test(def)) violations.push(`${a.id}: roleDefinitionId ${def} is not subscriptionResourceId(roleDefinitions, guid)`);
+    if (!a.roleName) violations.push(`${a.id}: role ${a.role} is not a documented built-in role`);
+    if (a.resource.body.properties?.principalType !== 'ServicePrincipal') violations.push(`${a.id}: principalType must be ServicePrincipal`);
+  }
+  return violations;
+}
+
+export function checkSecurityBaseline(d: EvaluationResult): string[] {
+  const v: string[] = [];
+  for (const kv of byType(d, 'Microsoft.KeyVault/vaults')) {
+    const p = kv.body.properties ?? {};
+    if (p.enableRbacAuthorization !== true) v.push(`${kv.name}: enableRbacAuthorization must be true`);
+    if (p.enablePurgeProtection !== true) v.push(`${kv.name}: enablePurgeProtection must be true`);
+    if (p.enableSoftDelete !== true) v.push(`${kv.name}: enableSoftDelete must be true`);
+    if (p.accessPolicies?.length) v.push(`${kv.name}: access policies bypass RBAC scoping`);
+  }
+  for (const key of byType(d, 'Microsoft.KeyVault/vaults/keys')) {
+    const p = key.body.properties ?? {};
+    if (!String(p.kty).startsWith('RSA')) v.push(`${key.name}: kty must be RSA`);
+    if (!p.rotationPolicy?.lifetimeActions?.some((a: any) => a.action?.type === 'rotate')) v.push(`${key.name}: no rotation policy`);
+  }
+  for (const st of byType(d, 'Microsoft.Storage/storageAccounts')) {
+    const p = st.body.properties ?? {};
+    if (p.minimumTlsVersion !== 'TLS1_2') v.push(`${st.name}: minimumTlsVersion must be TLS1_2`);
+    if (p.supportsHttpsTrafficOnly !== true) v.push(`${st.name}: supportsHttpsTrafficOnly must be true`);
+    if (p.allowSharedKeyAccess !== false) v.push(`${st.name}: allowSharedKeyAccess must be false (identity only)`);
+    if (p.allowBlobPublicAccess !== false) v.push(`${st.name}: allowBlobPublicAccess must be false`);
+  }
+  for (const c of byType(d, 'Microsoft.Storage/storageAccounts/blobServices/containers')) {
+    if ((c.body.properties?.publicAccess ?? 'None') !== 'None') v.push(`${c.name}: public access`);
+  }
+  for (const ai of byType(d, 'Microsoft.Insights/components')) {
+    if (ai.body.properties?.DisableLocalAuth !== true) v.push(`${ai.name}: DisableLocalAuth must be true`);
+  }
+  const sites = [...byType(d, 'Microsoft.Web/sites'), ...byType(d, 'Microsoft.Web/sites/slots')];
+  for (const site of sites) {
+    const p = site.body.properties ?? {};
+    if (p.httpsOnly !== true) v.push(`${site.name}: httpsOnly must be true`);
+    if (p.siteConfig?.minTlsVersion !== '1.2') v.push(`${site.name}: minTlsVersion must be 1.2`);
+    if (p.siteConfig?.ftpsState !== 'Disabled') v.push(`${site.name}: ftpsState must be Disabled`);
+    if (p.siteConfig?.connectionStrings?.length) v.push(`${site.name}: connection strings configured`);
+    if (site.body.identity?.type !== 'SystemAssigned') v.push(`${site.name}: needs its own system-assigned identity`);
+    for (const [name, value] of Object.entries(appSettings(site))) {
+      if (/AccountKey=|SharedAccessSignature=|[?&]sig=|UseDevelopmentStorage/i.test(value)) v.push(`${site.name}: ${name} carries a storage secret`);
+      if (/^(AzureWebJobsStorage|WEBSITE_CONTENTAZUREFILECONNECTIONSTRING|AzureWebJobsDashboard)$/.test(name)) v.push(`${site.name}: ${name} is a connection string where identity works`);
+      if (/^(APPINSIGHTS_INSTRUMENTATIONKEY)$/.test(name)) v.push(`${site.name}: ${name} is key-based telemetry`);
+    }
+  }
+  const func = functionApp(d);
+  const s = appSettings(func);
+  if (s.AzureWebJobsStorage__credential !== 'managedidentity') v.push('Function App: AzureWebJobsStorage__credential must be managedidentity');
+  for (const k of ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri']) {
+    if (!/^https:\/\//.test(s[k] ?? '')) v.push(`Function App: ${k} must be an https service URI`);
+  }
+  if (s.APPLICATIONINSIGHTS_CONNECTION_STRING !== undefined && s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING !== 'Authorization=AAD') v.push('Function App: telemetry must authenticate with Entra ID');
+  const auth = func.body.properties?.functionAppConfig?.deployment?.storage?.authentication;
+  if (auth?.type !== 'SystemAssignedIdentity') v.push(`Function App: deployment storage authentication is ${JSON.stringify(auth)}`);
+  return v;
+}
+
+/** slotConfigNames: every ring setting is sticky, and so is every setting whose value differs between slots. */
+export function checkStickySettings(d: EvaluationResult): string[] {
+  const v: string[] = [];
+  const web = webIdentities(d);
+  const site = web[0]!.resource;
+  const configs = byType(d, 'Microsoft.Web/sites/config').filter((c) => c.name === `${site.name}/slotConfigNames`);
+  if (configs.length !== 1) return [`expected one slotConfigNames on ${site.name}, found ${configs.length}`];
+  const sticky = new Set<string>(configs[0]!.body.properties?.appSettingNames ?? []);
+  for (const name of Object.values(STICKY)) if (!sticky.has(name)) v.push(`${name} is not sticky`);
+  const settings = web.map((w) => appSettings(w.resource));
+  const names = new Set(settings.flatMap((s) => Object.keys(s)));
+  for (const name of names) {
+    const values = new Set(settings.map((s) => s[name]));
+    if (values.size > 1 && !sticky.has(name)) v.push(`${name} differs between slots but is not sticky (a swap would move it)`);
+  }
+  for (const [i, s] of settings.entries()) {
+    for (const name of sticky) if (!(name in s)) v.push(`${web[i]!.ring}: sticky setting ${name} is not set`);
+  }
+  return v;
+}
+
+/** RINGKEEPER_CONFIG_JSON matches the contract and the web farm's sticky settings, ring for ring. */
+export function checkGeneratedConfig(d: EvaluationResult, expectedRings: string[]): string[] {
+  const v: string[] = [];
+  const c = generatedConfig(d);
+  if (JSON.stringify(c.storage) !== JSON.stringify({ connection: 'AzureWebJobsStorage' })) v.push(`storage is ${JSON.stringify(c.storage)}`);
+  if (JSON.stringify(c.rings.map((r) => r.name)) !== JSON.stringify(expectedRings)) v.push(`rings are ${c.rings.map((r) => r.name)}`);
+  if (JSON.stringify(Object.keys(c.cache).sort()) !== JSON.stringify(['channels', 'instructionsQueue'])) v.push(`cache has ${Object.keys(c.cache)}`);
+  if (JSON.stringify(c.cache.channels) !== JSON.stringify(expectedRings.map((name) => ({ name })))) v.push(`channels are ${JSON.stringify(c.cache.channels)}`);
+  const web = new Map(webIdentities(d).map((w) => [w.ring, appSettings(w.resource)]));
+  for (const r of c.rings) {
+    if (JSON.stringify(Object.keys(r)) !== JSON.stringify(['name', 'blobUri', 'protector'])) v.push(`ring ${r.name} has ${Object.keys(r)}`);
+    if (!/^https:\/\/[a-z0-9]+\.blob\.core\.windows\.net\/[a-z0-9-]+\/keys\.xml$/.test(r.blobUri)) v.push(`ring ${r.name}: blobUri ${r.blobUri}`);
+    if (r.protector.type !== 'keyvault') v.push(`ring ${r.name}: protector ${r.protector.type}`);
+    if (!/^https:\/\/[a-z0-9-]+\.vault\.azure\.net\/keys\/[A-Za-z0-9-]+$/.test(r.protector.keyId)) v.push(`ring ${r.name}: keyId ${r.protector.keyId} is not a versionless key URI`);
+    const w = web.get(r.name);
+    if (!w) v.push(`ring ${r.name} has no site or slot`);
+    else {
+      if (w[STICKY.blobUri] !== r.blobUri) v.push(`ring ${r.name}: the rotator writes ${r.blobUri} but the slot reads ${w[STICKY.blobUri]}`);
+      if (w[STICKY.keyId] !== r.protector.keyId) v.push(`ring ${r.name}: the rotator wraps with ${r.protector.keyId} but the slot has ${w[STICKY.keyId]}`);
+    }
+  }
+  const schedule = appSettings(functionApp(d)).RINGKEEPER_ROTATION_SCHEDULE ?? '';
+  if (schedule.trim().split(/\s+/).length !== 6) v.push(`RINGKEEPER_ROTATION_SCHEDULE "${schedule}" is not a 6-field NCRONTAB`);
+  return v;
+}
