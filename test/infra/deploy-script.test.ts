@@ -1,0 +1,167 @@
+/**
+ * infra/deploy.sh without Azure: `bash -n`, then a run against fake `az`, `npm`, `zip` and `curl`
+ * on PATH that record their arguments. The fake deployment returns the outputs of the evaluated
+ * template, so the script is checked against the outputs main.bicep really declares.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INFRA, evaluateMain } from './support/checks';
+
+const SCRIPT = path.join(INFRA, 'deploy.sh');
+
+const FAKE_AZ = `#!/usr/bin/env bash
+printf 'az %s\\n' "$*" >>"$FAKE_LOG"
+case "$1 $2 $3" in
+  "deployment group create") cat "$FAKE_OUTPUTS" ;;
+  "functionapp keys list") echo fake-function-key ;;
+esac
+`;
+const FAKE_NPM = `#!/usr/bin/env bash
+printf 'npm %s (in %s)\\n' "$*" "$PWD" >>"$FAKE_LOG"
+if [[ "$*" == "run build" ]]; then mkdir -p dist && echo '// built' >dist/index.js; fi
+`;
+const FAKE_ZIP = `#!/usr/bin/env bash
+printf 'zip %s\\n' "$*" >>"$FAKE_LOG"
+: >"$2"
+`;
+// GET /api/keyrings/<ring>: 503 once (app starting), then a ring without a key until it was rotated.
+const FAKE_CURL = `#!/usr/bin/env bash
+method=GET; out=; url=; header=
+while (($#)); do
+  case "$1" in
+    -X) method="$2"; shift ;;
+    -o) out="$2"; shift ;;
+    -H) header="$2"; shift ;;
+    -w|--max-time) shift ;;
+    -*) ;;
+    *) url="$1" ;;
+  esac
+  shift
+done
+printf 'curl %s %s header=%s\\n' "$method" "$url" "$header" >>"$FAKE_LOG"
+cp "\${header#@}" "$FAKE_STATE/last-header"
+ring="\${url#*/api/keyrings/}"; ring="\${ring%/rotate}"
+if [[ "$method" == POST ]]; then touch "$FAKE_STATE/$ring.rotated"; echo '{}' >"$out"; printf 202; exit 0; fi
+if [[ ! -e "$FAKE_STATE/$ring.seen" ]]; then touch "$FAKE_STATE/$ring.seen"; echo '{"title":"starting"}' >"$out"; printf 503; exit 0; fi
+if [[ -e "$FAKE_STATE/$ring.rotated" ]]; then echo '{"ring":"'$ring'","defaultKey":{"id":"k"}}' >"$out"; else echo '{"ring":"'$ring'","defaultKey":null}' >"$out"; fi
+printf 200
+`;
+
+describe('infra/deploy.sh', () => {
+  let dir: string;
+  let script: string;
+  let root: string;
+  beforeAll(() => {
+    // A scratch copy of the repository layout, so nothing is built or written in the work tree.
+    dir = mkdtempSync(path.join(tmpdir(), 'ringkeeper-deploy-'));
+    root = path.join(dir, 'repo');
+    mkdirSync(path.join(root, 'infra'), { recursive: true });
+    script = path.join(root, 'infra/deploy.sh');
+    copyFileSync(SCRIPT, script);
+    for (const f of ['host.json', 'package.json', 'package-lock.json']) writeFileSync(path.join(root, f), '{}');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is valid bash', () => {
+    const r = spawnSync('bash', ['-n', SCRIPT], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('refuses to run without RESOURCE_GROUP', () => {
+    const r = spawnSync('bash', [SCRIPT], { encoding: 'utf8', env: { ...process.env, RESOURCE_GROUP: '' } });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/RESOURCE_GROUP/);
+  });
+
+  it('creates the group, deploys, publishes, then rotates every ring before the web apps start', async () => {
+    const d = await evaluateMain({ slots: ['staging', 'qa'] });
+    const bin = path.join(dir, 'bin');
+    const state = path.join(dir, 'state');
+    spawnSync('mkdir', ['-p', bin, state]);
+    for (const [name, body] of Object.entries({ az: FAKE_AZ, npm: FAKE_NPM, zip: FAKE_ZIP, curl: FAKE_CURL })) {
+      writeFileSync(path.join(bin, name), body);
+      chmodSync(path.join(bin, name), 0o755);
+    }
+    // `az deployment group create --query properties.outputs` prints { name: { type, value } }.
+    const outputs = Object.fromEntries(Object.entries(d.outputs).map(([k, value]) => [k, { type: typeof value, value }]));
+    writeFileSync(path.join(dir, 'outputs.json'), JSON.stringify(outputs));
+    const log = path.join(dir, 'calls.log');
+    const configOut = path.join(dir, 'ringkeeper.json');
+    const r = spawnSync('bash', [script, 'slots=["staging","qa"]'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        FAKE_LOG: log,
+        FAKE_OUTPUTS: path.join(dir, 'outputs.json'),
+        FAKE_STATE: state,
+        RESOURCE_GROUP: 'rg-test',
+        LOCATION: 'swedencentral',
+        RETRY_SLEEP_SECONDS: '0',
+        RINGKEEPER_CONFIG_OUT: configOut,
+      },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    const index = (re: RegExp) => calls.findIndex((c) => re.test(c));
+
+    expect(calls[0]).toBe('az group create --name rg-test --location swedencentral --output none');
+    expect(calls[1]).toBe(
+      `az deployment group create --resource-group rg-test --name ringkeeper --template-file ${root}/infra/main.bicep --parameters ${root}/infra/main.parameters.json slots=["staging","qa"] --query properties.outputs --output json`,
+    );
+    const build = index(/^npm run build \(in /);
+    const prodInstall = index(/^npm ci --omit=dev --omit=optional .*\(in .*\/package\)$/);
+    const zip = index(/^zip -qr .*function\.zip \.$/);
+    const publish = index(new RegExp(`^az functionapp deployment source config-zip --resource-group rg-test --name ${d.outputs.functionAppName} --src .*function\\.zip`));
+    const keys = index(/^az functionapp keys list --resource-group rg-test/);
+    expect(index(/^npm ci --no-audit/)).toBeGreaterThan(1);
+    expect([build, prodInstall, zip, publish, keys].every((i, n, a) => i > 1 && (n === 0 || i > a[n - 1]!))).toBe(true);
+
+    // Every ring: status (503 while starting, then no key), rotate, status shows a key; in ring order.
+    const host = `https://${d.outputs.functionAppHostName}/api/keyrings`;
+    const httpCalls = calls.filter((c) => c.startsWith('curl ')).map((c) => c.replace(/ header=.*$/, ''));
+    expect(httpCalls).toEqual(
+      ['production', 'staging', 'qa'].flatMap((ring) => [
+        `curl GET ${host}/${ring}`,
+        `curl GET ${host}/${ring}`,
+        `curl POST ${host}/${ring}/rotate`,
+        `curl GET ${host}/${ring}`,
+      ]),
+    );
+    expect(index(/^curl /)).toBeGreaterThan(publish);
+    expect(existsSync(path.join(root, 'dist'))).toBe(true);
+    // The function key travels in a header file, never on a command line.
+    expect(readFileSync(log, 'utf8')).not.toContain('fake-function-key');
+    expect(readFileSync(path.join(state, 'last-header'), 'utf8').trim()).toBe('x-functions-key: fake-function-key');
+    // The operator CLI gets the same configuration the Function App runs with.
+    expect(JSON.parse(readFileSync(configOut, 'utf8'))).toEqual(d.outputs.ringkeeperConfig);
+  });
+
+  it('does not rotate a ring that already has a key (re-deploy)', async () => {
+    const state = path.join(dir, 'state');
+    const log = path.join(dir, 'calls.log');
+    writeFileSync(log, '');
+    const r = spawnSync('bash', [script], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
+        FAKE_LOG: log,
+        FAKE_OUTPUTS: path.join(dir, 'outputs.json'),
+        FAKE_STATE: state,
+        RESOURCE_GROUP: 'rg-test',
+        SKIP_PUBLISH: '1',
+        RETRY_SLEEP_SECONDS: '0',
+        RINGKEEPER_CONFIG_OUT: path.join(dir, 'again.json'),
+      },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const calls = readFileSync(log, 'utf8');
+    expect(calls).not.toMatch(/POST/);
+    expect(calls).not.toMatch(/config-zip|npm /);
+    expect(calls.match(/^curl GET /gm)).toHaveLength(3);
+  });
+});
