@@ -1,0 +1,27 @@
+import type { RingHandle } from './openRings';
+import { classifyError, type ClassifiedError } from './classifyError';
+import { planRevocation, planRotation, type RevokeRequest, type RotateRequest } from '../keyring/policy/RotationPolicy';
+import { updateKeyRing, type RingUpdateResult, type UpdateOptions } from '../keyring/updateKeyRing';
+
+export type RingOutcome = { ok: true; result: RingUpdateResult } | { ok: false; ring: string; error: ClassifiedError; cause: unknown };
+
+export function rotateRing(handle: RingHandle, request: RotateRequest = {}, options?: UpdateOptions): Promise<RingUpdateResult> {
+  return updateKeyRing(handle, (ring, now) => planRotation(ring, now, handle.policy, request), options);
+}
+
+export function revokeInRing(handle: RingHandle, request: RevokeRequest, options?: UpdateOptions): Promise<RingUpdateResult> {
+  return updateKeyRing(handle, (ring, now) => planRevocation(ring, now, handle.policy, request), options);
+}
+
+/** Rotates every ring; one ring's failure does not stop the others. */
+export async function rotateRings(handles: RingHandle[], request: RotateRequest = {}, options?: UpdateOptions): Promise<RingOutcome[]> {
+  const outcomes: RingOutcome[] = [];
+  for (const handle of handles) {
+    try {
+      outcomes.push({ ok: true, result: await rotateRing(handle, request, options) });
+    } catch (err) {
+      outcomes.push({ ok: false, ring: handle.name, error: classifyError(err), cause: err });
+    }
+  }
+  return outcomes;
+}

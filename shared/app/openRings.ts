@@ -1,0 +1,69 @@
+import { ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
+import type { CryptographyClientOptions } from '@azure/keyvault-keys';
+import type { TokenCredential } from '@azure/identity';
+import { defaultCredential } from '../azure/credentials';
+import { resolveStorage } from '../azure/storageConnection';
+import type { RingConfig, RingkeeperConfig } from '../config/types';
+import { createKeyProtector, type KeyProtector } from '../keyring/protectors/KeyProtector';
+import { policySettings } from '../keyring/policy/policySettings';
+import type { PolicySettings } from '../keyring/policy/RotationPolicy';
+import { BlobKeyRingRepository } from '../keyring/repository/BlobKeyRingRepository';
+
+/** One configured ring, ready for the use cases. Opening makes no request. */
+export interface RingHandle {
+  readonly name: string;
+  readonly repository: BlobKeyRingRepository;
+  readonly policy: PolicySettings;
+  readonly protectorType: RingConfig['protector']['type'];
+  /** Built on first use, so a run that writes nothing never loads keys or contacts Key Vault. */
+  protector(): KeyProtector;
+}
+
+export interface OpenRingsOptions {
+  env?: NodeJS.ProcessEnv;
+  credential?: TokenCredential;
+  /** Extra SDK pipeline options (tests and the bench count requests with a policy here). */
+  storagePipeline?: StoragePipelineOptions;
+  keyVaultClientOptions?: CryptographyClientOptions;
+}
+
+export function openRings(config: RingkeeperConfig, options: OpenRingsOptions = {}): RingHandle[] {
+  return config.rings.map((ring, i) => openRing(ring, `rings[${i}]`, options));
+}
+
+export function openRing(ring: RingConfig, where: string, options: OpenRingsOptions): RingHandle {
+  const { container, blobName, isEmulator } = containerFor(ring, where, options);
+  let protector: KeyProtector | undefined;
+  // Validate the protector choice now (e.g. "none" on a real account) without touching key files.
+  if (ring.protector.type === 'none') protector = buildProtector();
+  function buildProtector(): KeyProtector {
+    return createKeyProtector(ring.protector, {
+      storageIsEmulator: isEmulator,
+      credential: options.credential,
+      keyVaultClientOptions: options.keyVaultClientOptions,
+      where: `${where}.protector`,
+    });
+  }
+  return {
+    name: ring.name,
+    repository: new BlobKeyRingRepository(container, blobName),
+    policy: policySettings(ring.policy),
+    protectorType: ring.protector.type,
+    protector: () => (protector ??= buildProtector()),
+  };
+}
+
+function containerFor(ring: RingConfig, where: string, options: OpenRingsOptions): { container: ContainerClient; blobName: string; isEmulator: boolean } {
+  if (ring.blobUri) {
+    const url = new URL(ring.blobUri);
+    const isEmulator = /^(127\.|localhost$|\[::1\]$)/.test(url.hostname);
+    // Emulators use path-style URLs: the first segment is the account.
+    const segments = url.pathname.split('/').slice(isEmulator ? 2 : 1);
+    const prefix = isEmulator ? `/${url.pathname.split('/')[1]}` : '';
+    const containerUrl = `${url.origin}${prefix}/${segments[0]}`;
+    const blobName = decodeURIComponent(segments.slice(1).join('/'));
+    return { container: new ContainerClient(containerUrl, options.credential ?? defaultCredential(), options.storagePipeline), blobName, isEmulator };
+  }
+  const storage = resolveStorage(ring.storage!, `${where}.storage`, options.env, () => options.credential ?? defaultCredential());
+  return { container: storage.blobService(options.storagePipeline).getContainerClient(ring.container!), blobName: ring.blob!, isEmulator: storage.isEmulator };
+}

@@ -1,0 +1,51 @@
+import type { XmlElement } from './xml/XmlNode';
+
+/** How a key's master key is stored at rest, read from its descriptor. */
+export type KeyProtection = 'keyvault' | 'rsa' | 'certificate' | 'dpapi' | 'none' | 'unknown';
+
+/** A `<key>` element as XmlKeyManager reads it. Dates are epoch milliseconds. */
+export interface KeyEntry {
+  id: string;
+  creationDate: number;
+  activationDate: number;
+  expirationDate: number;
+  protection: KeyProtection;
+  /** `<kid>` of a Key Vault-format encrypted secret, when there is one (never key material). */
+  kid?: string;
+  element: XmlElement;
+}
+
+/** A `<revocation>`; keyId '*' revokes every key created strictly before revocationDate. */
+export interface RevocationEntry {
+  keyId: string;
+  revocationDate: number;
+  reason: string;
+  element: XmlElement;
+}
+
+export interface KeyRing {
+  keys: KeyEntry[];
+  revocations: RevocationEntry[];
+}
+
+export const REVOKE_ALL = '*';
+
+/** Only the most recent mass revocation counts, as in XmlKeyManager. */
+export function mostRecentMassRevocation(ring: KeyRing): number | undefined {
+  let latest: number | undefined;
+  for (const r of ring.revocations) {
+    if (r.keyId === REVOKE_ALL && (latest === undefined || r.revocationDate > latest)) latest = r.revocationDate;
+  }
+  return latest;
+}
+
+export function isRevoked(ring: KeyRing, key: Pick<KeyEntry, 'id' | 'creationDate'>): boolean {
+  const mass = mostRecentMassRevocation(ring);
+  if (mass !== undefined && key.creationDate < mass) return true;
+  return ring.revocations.some((r) => r.keyId === key.id);
+}
+
+/** ASP.NET Core: a key is expired when ExpirationDate <= now. */
+export function isExpired(key: Pick<KeyEntry, 'expirationDate'>, now: number): boolean {
+  return key.expirationDate <= now;
+}

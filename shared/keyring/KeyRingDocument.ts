@@ -1,0 +1,177 @@
+import { TextDecoder } from 'node:util';
+import type { KeyEntry, KeyProtection, KeyRing, RevocationEntry } from './KeyRing';
+import { REVOKE_ALL } from './KeyRing';
+import { KeyRingFormatError } from './KeyRingFormatError';
+import { parseDotnetDate } from './dotnetDate';
+import { normalizeGuid } from './guid';
+import { DATA_PROTECTION_NAMESPACE, REPOSITORY_ELEMENT, XML_DECLARATION } from './XmlConstants';
+import { attribute, elementChildren, textContent, type XmlDocument, type XmlElement } from './xml/XmlNode';
+import { lineAt, parseXml, XmlSyntaxError } from './xml/parseXml';
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * One key ring blob: the parsed ring plus the exact source text, so that serialising writes back
+ * every element it did not add or delete byte for byte, in place.
+ */
+export class KeyRingDocument {
+  private readonly additions: string[] = [];
+  private readonly deletions = new Set<XmlElement>();
+
+  private constructor(
+    private readonly document: XmlDocument | undefined,
+    readonly ring: KeyRing,
+    /** Top-level elements other than key and revocation: kept verbatim. */
+    readonly unknownElements: readonly XmlElement[],
+  ) {}
+
+  /** An empty ring (missing or zero-length blob). */
+  static empty(): KeyRingDocument {
+    return new KeyRingDocument(undefined, { keys: [], revocations: [] }, []);
+  }
+
+  /** Parses blob content; throws KeyRingFormatError naming the element and the problem. */
+  static parse(content: Uint8Array | undefined): KeyRingDocument {
+    if (!content || content.length === 0) return KeyRingDocument.empty();
+    const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    const hadBom = bytes.subarray(0, 3).equals(UTF8_BOM);
+    let text: string;
+    try {
+      text = strictUtf8.decode(hadBom ? bytes.subarray(3) : bytes);
+    } catch {
+      throw new KeyRingFormatError('document', 'is not valid UTF-8');
+    }
+    if (hadBom && text.length === 0) return KeyRingDocument.empty();
+    let document: XmlDocument;
+    try {
+      document = parseXml(text, hadBom);
+    } catch (err) {
+      if (err instanceof XmlSyntaxError) throw new KeyRingFormatError('document', `is not well-formed XML: ${err.message}`);
+      throw err;
+    }
+    const ring: KeyRing = { keys: [], revocations: [] };
+    const unknown: XmlElement[] = [];
+    const ids = new Map<string, XmlElement>();
+    for (const element of elementChildren(document.root)) {
+      if (element.namespace === '' && element.localName === 'key') {
+        const key = readKey(element, text);
+        const previous = ids.get(key.id);
+        if (previous) {
+          throw new KeyRingFormatError(where(element, text), `the key {${key.id}} already exists in the key ring (first at line ${lineAt(text, previous.start)})`);
+        }
+        ids.set(key.id, element);
+        ring.keys.push(key);
+      } else if (element.namespace === '' && element.localName === 'revocation') {
+        ring.revocations.push(readRevocation(element, text));
+      } else {
+        unknown.push(element);
+      }
+    }
+    return new KeyRingDocument(document, ring, unknown);
+  }
+
+  /** Appends an element ringkeeper built (already serialised, no formatting) at the end of the ring. */
+  append(elementXml: string): void {
+    this.additions.push(elementXml);
+  }
+
+  /** Deletes an element that was read from this document (retention). */
+  delete(element: XmlElement): void {
+    this.deletions.add(element);
+  }
+
+  get hasChanges(): boolean {
+    return this.additions.length > 0 || this.deletions.size > 0;
+  }
+
+  /** The blob content: untouched bytes where nothing changed, the same BOM choice as the source. */
+  serialize(): Buffer {
+    const added = this.additions.join('');
+    if (!this.document) {
+      return Buffer.from(`${XML_DECLARATION}<${REPOSITORY_ELEMENT}>${added}</${REPOSITORY_ELEMENT}>`, 'utf8');
+    }
+    const { source, root, hadBom } = this.document;
+    const cuts = [...this.deletions].sort((a, b) => a.start - b.start);
+    let text = '';
+    let cursor = 0;
+    const selfClosing = source.startsWith('/>', root.end - 2);
+    const insertAt = selfClosing ? root.end - 2 : source.lastIndexOf('</', root.end - 1);
+    for (const cut of cuts) {
+      text += source.slice(cursor, cut.start);
+      cursor = cut.end;
+    }
+    text += source.slice(cursor, insertAt);
+    text += selfClosing ? `>${added}</${root.qname}>` : added;
+    text += source.slice(selfClosing ? root.end : insertAt);
+    const body = Buffer.from(text, 'utf8');
+    return hadBom ? Buffer.concat([UTF8_BOM, body]) : body;
+  }
+}
+
+function readKey(element: XmlElement, source: string): KeyEntry {
+  const rawId = attribute(element, 'id');
+  const fail = (problem: string): never => {
+    throw new KeyRingFormatError(where(element, source, rawId), problem);
+  };
+  if (rawId === undefined) return fail('has no id attribute');
+  const id = normalizeGuid(rawId) ?? fail(`the id "${rawId}" is not a GUID`);
+  const date = (name: string): number => {
+    const child = elementChildren(element).find((c) => c.namespace === '' && c.localName === name);
+    if (!child) return fail(`has no <${name}>`);
+    const text = textContent(child);
+    return parseDotnetDate(text) ?? fail(`<${name}> "${text}" is not an xsd:dateTime`);
+  };
+  const creationDate = date('creationDate');
+  const activationDate = date('activationDate');
+  const expirationDate = date('expirationDate');
+  const descriptor = elementChildren(element).find((c) => c.namespace === '' && c.localName === 'descriptor');
+  if (!descriptor) return fail('has no <descriptor>');
+  return { id, creationDate, activationDate, expirationDate, ...readProtection(descriptor), element };
+}
+
+function readProtection(descriptor: XmlElement): { protection: KeyProtection; kid?: string } {
+  const secret = findDescendant(descriptor, (e) => e.namespace === DATA_PROTECTION_NAMESPACE && e.localName === 'encryptedSecret');
+  if (!secret) {
+    const masterKey = findDescendant(descriptor, (e) => e.localName === 'masterKey');
+    return { protection: masterKey ? 'none' : 'unknown' };
+  }
+  const decryptorType = attribute(secret, 'decryptorType') ?? '';
+  const typeName = decryptorType.split(',')[0]!.trim();
+  if (typeName.endsWith('.AzureKeyVaultXmlDecryptor')) {
+    const kidElement = findDescendant(secret, (e) => e.localName === 'kid');
+    const kid = kidElement ? textContent(kidElement).trim() : undefined;
+    return { protection: kid?.startsWith('urn:ringkeeper:rsa:') ? 'rsa' : 'keyvault', kid };
+  }
+  if (typeName.endsWith('.EncryptedXmlDecryptor')) return { protection: 'certificate' };
+  if (/\.Dpapi(NG)?XmlDecryptor$/.test(typeName)) return { protection: 'dpapi' };
+  return { protection: 'unknown' };
+}
+
+function readRevocation(element: XmlElement, source: string): RevocationEntry {
+  const fail = (problem: string): never => {
+    throw new KeyRingFormatError(where(element, source), problem);
+  };
+  const children = elementChildren(element).filter((c) => c.namespace === '');
+  const dateElement = children.find((c) => c.localName === 'revocationDate') ?? fail('has no <revocationDate>');
+  const dateText = textContent(dateElement);
+  const revocationDate = parseDotnetDate(dateText) ?? fail(`<revocationDate> "${dateText}" is not an xsd:dateTime`);
+  const keyElement = children.find((c) => c.localName === 'key') ?? fail('has no <key id="..."> (which key it revokes)');
+  const rawId = attribute(keyElement, 'id') ?? fail('<key> has no id attribute');
+  const keyId = rawId === REVOKE_ALL ? REVOKE_ALL : (normalizeGuid(rawId) ?? fail(`<key id="${rawId}"> is neither a GUID nor "*"`));
+  const reasonElement = children.find((c) => c.localName === 'reason');
+  return { keyId, revocationDate, reason: reasonElement ? textContent(reasonElement) : '', element };
+}
+
+function findDescendant(element: XmlElement, match: (e: XmlElement) => boolean): XmlElement | undefined {
+  for (const child of elementChildren(element)) {
+    if (match(child)) return child;
+    const found = findDescendant(child, match);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function where(element: XmlElement, source: string, id?: string): string {
+  return `<${element.qname}${id ? ` id="${id}"` : ''}> at line ${lineAt(source, element.start)}`;
+}

@@ -1,0 +1,182 @@
+import { DAY, formatDotnetDate } from '../dotnetDate';
+import { isRevoked, mostRecentMassRevocation, REVOKE_ALL, type KeyEntry, type KeyRing, type RevocationEntry } from '../KeyRing';
+import { newKeyId } from '../guid';
+import type { NewKeyDates } from '../KeyXmlWriter';
+import { compareKeyIds, firstGap, KEY_PROPAGATION_WINDOW, preferredKey, resolveDefaultKey, type ResolvableKey } from './DefaultKeyResolver';
+
+export interface PolicySettings {
+  keyLifetime: number;
+  renewBefore: number;
+  /** Delete keys expired longer ago than this; undefined = keep every key. */
+  retention?: number;
+}
+
+export const DEFAULT_POLICY: PolicySettings = { keyLifetime: 90 * DAY, renewBefore: 14 * DAY };
+/** A successor must be written at least this long before the current key expires (KeyRingProvider's 24 h + 48 h). */
+export const MIN_RENEW_BEFORE = 3 * DAY;
+export const MIN_KEY_LIFETIME = 7 * DAY;
+
+export type NewKeyReason = 'bootstrap' | 'successor' | 'forced' | 'replacement';
+
+export type PlannedChange =
+  | { kind: 'createKey'; id: string; dates: NewKeyDates; reason: NewKeyReason }
+  | { kind: 'revoke'; keyId: string; revocationDate: number; reason: string }
+  | { kind: 'deleteKey'; key: KeyEntry }
+  | { kind: 'deleteRevocation'; revocation: RevocationEntry };
+
+export interface RingPlan {
+  changes: PlannedChange[];
+  warnings: string[];
+}
+
+export interface RotateRequest {
+  /** Write a new key even though the ring is healthy. */
+  force?: boolean;
+  /** With force: activate now instead of after the propagation window (emergencies). */
+  immediate?: boolean;
+}
+
+export type RevokeRequest = { keyId: string; reason?: string } | { all: true; reason?: string };
+
+/** A request the ring cannot satisfy (unknown key, a future mass revocation, ...). */
+export class PolicyError extends Error {
+  constructor(
+    readonly code: 'unknown_key' | 'unsatisfiable',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PolicyError';
+  }
+}
+
+/** The keys of a ring as the resolver sees them, with revocation applied. */
+export function resolvableKeys(ring: KeyRing): (ResolvableKey & { entry?: KeyEntry })[] {
+  return ring.keys.map((k) => ({ ...k, entry: k, revoked: isRevoked(ring, k) }));
+}
+
+/**
+ * Rotation (pure): keeps a valid default key resolvable now and over the next `renewBefore`,
+ * writing successors long before they activate, and applies retention when configured.
+ */
+export function planRotation(ring: KeyRing, now: number, settings: PolicySettings, request: RotateRequest = {}): RingPlan {
+  const plan: RingPlan = { changes: [], warnings: [] };
+  if (request.force) {
+    const activation = request.immediate ? now : now + KEY_PROPAGATION_WINDOW;
+    addKey(plan, ring, now, activation, settings, 'forced');
+    if (request.immediate) plan.warnings.push(immediateWarning(now));
+  }
+  ensureCoverage(plan, ring, now, settings);
+  applyRetention(plan, ring, now, settings);
+  return plan;
+}
+
+/** Revocation (pure): revokes one key or all keys created before now, then restores a valid default. */
+export function planRevocation(ring: KeyRing, now: number, settings: PolicySettings, request: RevokeRequest): RingPlan {
+  const plan: RingPlan = { changes: [], warnings: [] };
+  const reason = request.reason ?? '';
+  if ('all' in request) {
+    plan.changes.push({ kind: 'revoke', keyId: REVOKE_ALL, revocationDate: now, reason });
+  } else {
+    const key = ring.keys.find((k) => k.id === request.keyId);
+    if (!key) throw new PolicyError('unknown_key', `the key {${request.keyId}} is not in the key ring`);
+    if (!isRevoked(ring, key)) plan.changes.push({ kind: 'revoke', keyId: key.id, revocationDate: now, reason });
+  }
+  if (plan.changes.length > 0) ensureCoverage(plan, ring, now, settings);
+  return plan;
+}
+
+/** The ring as it will be once the plan's additions are written (deletions ignored: they only touch long-expired keys). */
+export function ringAfter(ring: KeyRing, plan: RingPlan): ResolvableKey[] {
+  const created = plan.changes.flatMap((c): KeyEntry[] => (c.kind === 'createKey' ? [{ id: c.id, ...c.dates, protection: 'unknown', element: undefined as never }] : []));
+  const next: KeyRing = { keys: [...ring.keys, ...created], revocations: ringAfterRevocations(ring, plan) };
+  return resolvableKeys(next);
+}
+
+function ensureCoverage(plan: RingPlan, ring: KeyRing, now: number, settings: PolicySettings): void {
+  const horizon = now + settings.renewBefore;
+  const propagated = now + KEY_PROPAGATION_WINDOW;
+  const revoking = plan.changes.some((c) => c.kind === 'revoke');
+  for (let round = 0; round < 6; round++) {
+    const keys = ringAfter(ring, plan);
+    let gap = firstGap(keys, now, horizon);
+    if (gap === undefined) return;
+    if (gap < propagated) {
+      // Before the propagation window ends, apps prefer keys they already have: a new key cannot be
+      // the default yet, but it gives apps with generation disabled an unrevoked fallback.
+      if (!resolveDefaultKey(keys, now).defaultKey && !plan.changes.some((c) => c.kind === 'createKey' && c.dates.activationDate <= now)) {
+        addKey(plan, ring, now, now, settings, revoking ? 'replacement' : 'bootstrap');
+        if (!revoking) {
+          plan.warnings.push(`no usable default key existed: a key active now was written; apps started before ${formatDotnetDate(now)} may not see it until their next key ring refresh (up to 24 h)`);
+        }
+        continue;
+      }
+      const lateGap = firstGap(keys, propagated, horizon);
+      const fallback = resolveDefaultKey(keys, gap).fallbackKey;
+      plan.warnings.push(
+        `from ${formatDotnetDate(gap)} until ${formatDotnetDate(propagated)} no key can be the default (new keys need ${KEY_PROPAGATION_WINDOW / DAY} days to propagate); ` +
+          (fallback ? `apps with key generation disabled fall back to key {${fallback.id}}` : 'apps have no fallback key'),
+      );
+      if (lateGap === undefined) return;
+      gap = lateGap;
+    }
+    // From here on a key written now has propagated: make it the one the resolver prefers at the gap.
+    const preferred = preferredKey(keys, gap);
+    addKey(plan, ring, now, Math.max(gap, preferred?.activationDate ?? gap), settings, revoking && gap === propagated ? 'replacement' : 'successor');
+  }
+  const mass = mostRecentMassRevocation({ keys: [], revocations: ringAfterRevocations(ring, plan) });
+  throw new PolicyError(
+    'unsatisfiable',
+    mass !== undefined && mass > now
+      ? `a revocation of all keys dated ${formatDotnetDate(mass)} (in the future) revokes every key created before it; no usable key can be written until then`
+      : 'no key this run can write would resolve as the default key',
+  );
+}
+
+function ringAfterRevocations(ring: KeyRing, plan: RingPlan): RevocationEntry[] {
+  const added = plan.changes.flatMap((c) => (c.kind === 'revoke' ? [{ keyId: c.keyId, revocationDate: c.revocationDate, reason: c.reason, element: undefined as never }] : []));
+  return [...ring.revocations, ...added];
+}
+
+function addKey(plan: RingPlan, ring: KeyRing, now: number, activation: number, settings: PolicySettings, reason: NewKeyReason): void {
+  const competitors = ringAfter(ring, plan).filter((k) => k.activationDate === activation);
+  plan.changes.push({
+    kind: 'createKey',
+    id: idSortingBefore(competitors.map((k) => k.id)),
+    dates: { creationDate: now, activationDate: activation, expirationDate: activation + settings.keyLifetime },
+    reason,
+  });
+}
+
+/** Ties on activation date go to the lower key id; a new key must win them to become the default. */
+function idSortingBefore(ids: string[]): string {
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const id = newKeyId();
+    if (ids.every((other) => compareKeyIds(id, other) < 0)) return id;
+  }
+  return newKeyId();
+}
+
+function applyRetention(plan: RingPlan, ring: KeyRing, now: number, settings: PolicySettings): void {
+  if (settings.retention === undefined) return;
+  const cutoff = now - settings.retention;
+  const deleted = new Set(ring.keys.filter((k) => k.expirationDate < cutoff).map((k) => k.id));
+  if (deleted.size === 0) return;
+  for (const key of ring.keys) if (deleted.has(key.id)) plan.changes.push({ kind: 'deleteKey', key });
+  // As IDeletableKeyManager does: then revocations of keys that no longer exist, then superseded mass revocations.
+  const remaining = new Set(ring.keys.filter((k) => !deleted.has(k.id)).map((k) => k.id));
+  const latestMass = mostRecentMassRevocation(ring);
+  for (const r of ring.revocations) {
+    const orphan = r.keyId !== REVOKE_ALL && !remaining.has(r.keyId);
+    const superseded = r.keyId === REVOKE_ALL && r.revocationDate !== latestMass;
+    if (orphan || superseded) plan.changes.push({ kind: 'deleteRevocation', revocation: r });
+  }
+}
+
+function immediateWarning(now: number): string {
+  return `the forced key is active immediately: instances that have not refreshed their key ring since ${formatDotnetDate(now)} cannot read payloads it protects until they do (up to 24 h)`;
+}
+
+/** The default key at `at`, for status and the resolver-equivalence checks. */
+export function defaultKeyAt(ring: KeyRing, at: number): string | undefined {
+  return resolveDefaultKey(resolvableKeys(ring), at).defaultKey?.id;
+}

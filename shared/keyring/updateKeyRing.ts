@@ -1,0 +1,125 @@
+import type { RingHandle } from '../app/openRings';
+import { KeyRingDocument } from './KeyRingDocument';
+import type { KeyRing } from './KeyRing';
+import { keyXml, masterKeyXml, revocationXml } from './KeyXmlWriter';
+import { formatDotnetDate } from './dotnetDate';
+import type { NewKeyReason, RingPlan } from './policy/RotationPolicy';
+import { ConcurrencyConflict } from './repository/BlobKeyRingRepository';
+
+export type RingAction = 'none' | NewKeyReason | 'revoked' | 'retention';
+
+export interface RingUpdateResult {
+  ring: string;
+  action: RingAction;
+  newKeyId: string | null;
+  newKeys: { id: string; reason: NewKeyReason; activationDate: string; expirationDate: string }[];
+  revokedKeyIds: string[];
+  deletedKeyIds: string[];
+  etag: string | null;
+  warnings: string[];
+  attempts: number;
+}
+
+export interface UpdateOptions {
+  now?: () => number;
+  maxAttempts?: number;
+  /** Back-off before attempt n (n >= 2); jittered. Injectable so tests need not sleep. */
+  delay?: (attempt: number) => Promise<void>;
+}
+
+/** Lost the optimistic-concurrency race on every attempt. */
+export class RingConflictError extends Error {
+  readonly code = 'conflict';
+  constructor(ring: string, attempts: number) {
+    super(`ring ${ring}: another writer changed the key ring on each of ${attempts} attempts`);
+    this.name = 'RingConflictError';
+  }
+}
+
+const DEFAULT_ATTEMPTS = 5;
+
+/**
+ * Read with ETag -> plan (pure) -> conditional write; on a conflict re-read and re-plan. A plan with
+ * no change writes nothing and calls no protector: one storage request in all.
+ */
+export async function updateKeyRing(handle: RingHandle, planFor: (ring: KeyRing, now: number) => RingPlan, options: UpdateOptions = {}): Promise<RingUpdateResult> {
+  const maxAttempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
+  const delay = options.delay ?? jitteredDelay;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (attempt > 1) await delay(attempt);
+    const stored = await handle.repository.read();
+    const document = KeyRingDocument.parse(stored.content);
+    const now = (options.now ?? Date.now)();
+    const plan = planFor(document.ring, now);
+    if (plan.changes.length === 0) return result(handle.name, plan, stored.etag ?? null, attempt);
+    await apply(handle, document, plan);
+    const content = document.serialize();
+    assertSafeToWrite(handle, document.ring, content, plan);
+    try {
+      const etag = await handle.repository.write(content, stored.etag);
+      return result(handle.name, plan, etag, attempt);
+    } catch (err) {
+      if (!(err instanceof ConcurrencyConflict)) throw err;
+    }
+  }
+  throw new RingConflictError(handle.name, maxAttempts);
+}
+
+async function apply(handle: RingHandle, document: KeyRingDocument, plan: RingPlan): Promise<void> {
+  for (const change of plan.changes) {
+    switch (change.kind) {
+      case 'createKey':
+        document.append(keyXml(change.id, change.dates, await handle.protector().protect(masterKeyXml())));
+        break;
+      case 'revoke':
+        document.append(revocationXml(change.keyId, change.revocationDate, change.reason));
+        break;
+      case 'deleteKey':
+        document.delete(change.key.element);
+        break;
+      case 'deleteRevocation':
+        document.delete(change.revocation.element);
+        break;
+    }
+  }
+}
+
+/**
+ * Last line of defence before a write: the new content must parse, keep every key that was not
+ * deliberately deleted, hold the planned keys, and carry no plaintext master key unless the ring's
+ * protector is `none`.
+ */
+function assertSafeToWrite(handle: RingHandle, before: KeyRing, content: Buffer, plan: RingPlan): void {
+  const after = KeyRingDocument.parse(content).ring;
+  const deleted = new Set(plan.changes.flatMap((c) => (c.kind === 'deleteKey' ? [c.key.id] : [])));
+  const ids = new Set(after.keys.map((k) => k.id));
+  for (const key of before.keys) {
+    if (!deleted.has(key.id) && !ids.has(key.id)) throw new Error(`ring ${handle.name}: refusing to write: key {${key.id}} would be lost`);
+  }
+  for (const change of plan.changes) {
+    if (change.kind !== 'createKey') continue;
+    const key = after.keys.find((k) => k.id === change.id);
+    if (!key) throw new Error(`ring ${handle.name}: refusing to write: new key {${change.id}} is missing`);
+    if (handle.protectorType !== 'none' && key.protection === 'none') {
+      throw new Error(`ring ${handle.name}: refusing to write: new key {${change.id}} is not encrypted although the ring's protector is ${handle.protectorType}`);
+    }
+  }
+}
+
+function result(ring: string, plan: RingPlan, etag: string | null, attempts: number): RingUpdateResult {
+  const newKeys = plan.changes.flatMap((c) =>
+    c.kind === 'createKey'
+      ? [{ id: c.id, reason: c.reason, activationDate: formatDotnetDate(c.dates.activationDate), expirationDate: formatDotnetDate(c.dates.expirationDate) }]
+      : [],
+  );
+  const revokedKeyIds = plan.changes.flatMap((c) => (c.kind === 'revoke' ? [c.keyId] : []));
+  const deletedKeyIds = plan.changes.flatMap((c) => (c.kind === 'deleteKey' ? [c.key.id] : []));
+  const action: RingAction = revokedKeyIds.length > 0 ? 'revoked' : (newKeys[0]?.reason ?? (deletedKeyIds.length > 0 ? 'retention' : 'none'));
+  return { ring, action, newKeyId: newKeys[0]?.id ?? null, newKeys, revokedKeyIds, deletedKeyIds, etag, warnings: plan.warnings, attempts };
+}
+
+function jitteredDelay(attempt: number): Promise<void> {
+  // As AzureBlobXmlRepository: about 200 ms, jittered so racing writers spread out; grows per attempt.
+  const ms = 200 * (attempt - 1) * (0.8 + Math.random() * 0.4);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
