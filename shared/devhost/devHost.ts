@@ -159,7 +159,7 @@ export async function runDevHost(options: DevHostOptions): Promise<DevHost> {
           },
           log,
         });
-        log(hostLine(`Function '${fn.name}': listening on queue '${queueName}' (${target.description})`));
+        log(hostLine(`Function '${fn.name}': listening on queue '${queueName}' (account ${target.account})`));
         listeners.set(queueName, [...(listeners.get(queueName) ?? []), listener]);
         queueFunctions.set(fn.name, fn);
         cleanups.push(() => listener.stop());

@@ -43,11 +43,11 @@ export function compileRoute(template: string): CompiledRoute {
     } else {
       precedence.push(parts.length === 1 ? 1 : 2);
       source += '/';
-      parts.forEach((part, i) => {
+      parts.forEach((part) => {
         if ('literal' in part) source += escapeRegExp(part.literal);
         else {
-          const lazy = i < parts.length - 1 ? '?' : '';
-          const group = `(?<${groupName(part.parameter.name)}>[^/]+${lazy})`;
+          // Greedy, so `{name}.{ext}` on `a.tar.gz` gives name `a.tar` (ASP.NET matches right to left).
+          const group = `(?<${groupName(part.parameter.name)}>[^/]+)`;
           source += part.parameter.optional ? `${group}?` : group;
         }
       });

@@ -95,7 +95,8 @@ export async function invokeFunction(shim: CoreApiShim, fn: RegisteredFunction, 
     return { invocationId, response };
   } catch (err) {
     log(hostLine(`Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}, Duration=${Date.now() - started}ms)`));
-    log(hostLine(`System.Exception: Result: Failure Exception: ${describeError(err)}`));
+    log(hostLine(`Exception while executing function: Functions.${fn.name}. Result: Failure Exception: ${describeError(err)}`));
+    if (err instanceof Error && err.stack) log(err.stack.split('\n').slice(1).join('\n'));
     throw err;
   }
 }
@@ -112,7 +113,7 @@ function emitLog(shim: CoreApiShim, log: HostLog, level: LogLevel, category: Log
       // A failing log hook must not fail the invocation.
     }
   }
-  if (category === 'system' && QUIET_LEVELS.has(level)) return;
+  // Like the host's default log level (Information): trace/debug lines are dropped.
   if (QUIET_LEVELS.has(level)) return;
   const tag = level === 'information' ? '' : `${level}: `;
   log(hostLine(`${functionName ? `[${functionName}] ` : ''}${tag}${message}`));

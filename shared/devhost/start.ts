@@ -14,8 +14,7 @@ export const CORE_TOOLS_MISSING_NOTICE =
  * from node_modules with data under ./.ringkeeper/azurite when nothing does), then `func start`
  * when a working Core Tools is installed, otherwise the dev host in this process.
  */
-export async function start(argv: string[] = process.argv.slice(2)): Promise<number> {
-  const appRoot = findAppRoot();
+export async function start(argv: string[] = process.argv.slice(2), appRoot = findAppRoot()): Promise<number> {
   const port = portFrom(argv);
   const local = await ensureLocalEnvironment(appRoot);
   const stopAzurite = async () => {
@@ -50,6 +49,7 @@ export async function start(argv: string[] = process.argv.slice(2)): Promise<num
   }
 
   process.stdout.write(`${CORE_TOOLS_MISSING_NOTICE}\n`);
+  process.env.AzureWebJobsStorage ??= local.endpoints.connectionString;
   let host;
   try {
     host = await runDevHost({ appRoot, port, cwd: appRoot });

@@ -3,8 +3,8 @@ import { resolveStorage } from '../azure/storageConnection';
 
 export interface QueueTarget {
   client: QueueClient;
-  /** Non-secret, for logs: account and endpoint, never a key. */
-  description: string;
+  /** For logs: the account name only, never a key or connection string. */
+  account: string;
 }
 
 /**
@@ -15,7 +15,8 @@ export interface QueueTarget {
 export function queueFor(connection: string | undefined, queueName: string, env: NodeJS.ProcessEnv): QueueTarget {
   const setting = connectionSettingName(connection, env);
   const storage = resolveStorage({ connection: setting }, `connection "${setting}"`, env);
-  return { client: storage.queueService().getQueueClient(queueName), description: storage.description };
+  const client = storage.queueService().getQueueClient(queueName);
+  return { client, account: client.accountName };
 }
 
 export function connectionSettingName(connection: string | undefined, env: NodeJS.ProcessEnv): string {
