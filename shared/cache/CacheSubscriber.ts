@@ -1,0 +1,323 @@
+import { hostname } from 'node:os';
+import path from 'node:path';
+import type { QueueClient } from '@azure/storage-queue';
+import type { AppliedEnvelope, CacheEnvelope } from './CacheEnvelope';
+import type { CacheContext } from './CacheContext';
+import { silentLog, type CacheLog } from './CacheLog';
+import { decideCatchUp, type ColdBootReason } from './decideColdBoot';
+import { toQueueMetadata } from './frontEndMetadata';
+import { frontEndQueueName } from './frontEndQueueName';
+import { JournalEntryInvalidError } from './Journal';
+import { parseFrontEndMessage } from './parseFrontEndMessage';
+import { decodeQueueMessage } from './queueMessageCodec';
+import { SequenceBuffer } from './SequenceBuffer';
+import { FileSequenceStore, type SequenceStore } from './SequenceStore';
+import { describeStorageError, isNotFound } from './storageErrors';
+
+export interface ColdBootInfo {
+  channel: string;
+  instance: string;
+  reason: ColdBootReason;
+  /** Position before the cold boot. */
+  lastApplied: number;
+  /** Position after: everything up to here is assumed reflected by the rebuild. */
+  skippedTo: number;
+}
+
+export interface CacheSubscriberOptions {
+  context: CacheContext;
+  channel: string;
+  /** Stable per front-end across restarts (its queue and state). Default: WEBSITE_INSTANCE_ID, else the host name. */
+  instance?: string;
+  /** Applies one envelope; called strictly in sequence order, once per sequence. A throw is reported and skipped (as Umbraco does). */
+  apply(envelope: AppliedEnvelope): void | Promise<void>;
+  /** Rebuild caches from the source of truth; called once per cold boot. */
+  onColdBoot?(info: ColdBootInfo): void | Promise<void>;
+  /** Default: a file under ./.ringkeeper/cache/ named after the queue. */
+  store?: SequenceStore;
+  /** This front-end's publisher origin; with skipOwnOrigin, envelopes it published are not applied (Umbraco's "originated" rule). */
+  origin?: string;
+  skipOwnOrigin?: boolean;
+  /** Default: the channel config's coldBootThreshold (1000). */
+  coldBootThreshold?: number;
+  onError?(error: Error, where: string): void;
+  log?: CacheLog;
+  /** Queue polling backs off from min to max while idle. */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+  /** How long an out-of-order delivery waits for the missing ones before they are read from the journal. */
+  gapWaitMs?: number;
+  /** While idle, how often the journal is checked for entries whose delivery was lost. */
+  probeIntervalMs?: number;
+  /** Default: the channel config's heartbeatSeconds. */
+  heartbeatMs?: number;
+}
+
+type Pending = { kind: 'envelope'; envelope: CacheEnvelope } | { kind: 'inJournal' } | { kind: 'void' };
+
+const RECEIVE_BATCH = 32;
+const VISIBILITY_TIMEOUT_SECONDS = 30;
+const JOURNAL_READ_CONCURRENCY = 16;
+
+/**
+ * A front-end of one channel: registers a queue (with a heartbeat in its metadata), receives the
+ * fan-out's copies, applies them strictly in sequence order exactly once per process lifetime,
+ * persists its position, fills gaps from the journal and cold-boots when too far behind.
+ */
+export class CacheSubscriber {
+  readonly channel: string;
+  readonly instance: string;
+  readonly queueName: string;
+  private readonly ctx: CacheContext;
+  private readonly queue: QueueClient;
+  private readonly store: SequenceStore;
+  private readonly threshold: number;
+  private readonly log: CacheLog;
+  private buffer = new SequenceBuffer<Pending>(0);
+  private running = false;
+  private loop?: Promise<void>;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private wake?: () => void;
+  private gapSince?: number;
+  private lastJournalCheck = 0;
+  private reRegister = false;
+
+  constructor(private readonly options: CacheSubscriberOptions) {
+    this.ctx = options.context;
+    this.channel = options.channel;
+    if (!this.ctx.channels.has(this.channel)) throw new Error(`channel "${this.channel}" is not configured`);
+    this.instance = options.instance ?? process.env.WEBSITE_INSTANCE_ID ?? hostname();
+    this.queueName = frontEndQueueName(this.ctx.config.frontEndQueuePrefix, this.channel, this.instance);
+    this.queue = this.ctx.queueService.getQueueClient(this.queueName);
+    this.store = options.store ?? new FileSequenceStore(path.join(process.cwd(), '.ringkeeper', 'cache', `${this.queueName}.json`));
+    this.threshold = options.coldBootThreshold ?? this.ctx.config.coldBootThreshold;
+    this.log = options.log ?? silentLog;
+  }
+
+  get lastApplied(): number {
+    return this.buffer.lastApplied;
+  }
+
+  /** Registers, catches up from the journal (or starts at the head), then receives until stop(). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.register();
+    const stored = await this.store.load();
+    if (stored !== undefined) this.buffer = new SequenceBuffer<Pending>(stored);
+    await this.catchUp(stored === undefined);
+    this.running = true;
+    const heartbeatMs = this.options.heartbeatMs ?? this.ctx.config.heartbeatSeconds * 1000;
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatMs);
+    this.heartbeatTimer.unref();
+    this.loop = this.run();
+  }
+
+  /** Stops after the envelope being applied, if any. `unregister` deletes the queue (a front-end that never returns). */
+  async stop(options: { unregister?: boolean } = {}): Promise<void> {
+    this.running = false;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.wake?.();
+    await this.loop;
+    if (options.unregister) await this.queue.deleteIfExists();
+  }
+
+  private async register(): Promise<void> {
+    await this.queue.createIfNotExists();
+    await this.queue.setMetadata(toQueueMetadata(this.channel, this.instance, new Date()));
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      await this.queue.setMetadata(toQueueMetadata(this.channel, this.instance, new Date()));
+    } catch (err) {
+      // Deleted as stale (e.g. the process was suspended): the loop re-registers and catches up.
+      if (isNotFound(err)) this.reRegister = true;
+      else this.report(err, 'heartbeat');
+    }
+  }
+
+  private async run(): Promise<void> {
+    let delay = this.options.pollMinMs ?? 50;
+    const pollMin = this.options.pollMinMs ?? 50;
+    const pollMax = this.options.pollMaxMs ?? 1000;
+    const gapWait = this.options.gapWaitMs ?? 1500;
+    const probeInterval = this.options.probeIntervalMs ?? 30_000;
+    while (this.running) {
+      let received = 0;
+      try {
+        if (this.reRegister) {
+          this.reRegister = false;
+          await this.register();
+          await this.catchUp(false);
+        }
+        received = await this.receiveOnce();
+        const gap = this.buffer.gap();
+        const now = Date.now();
+        if (gap) {
+          this.gapSince ??= now;
+          if (now - this.gapSince >= gapWait) await this.catchUp(false);
+        } else {
+          this.gapSince = undefined;
+        }
+        if (received === 0 && this.buffer.size === 0 && now - this.lastJournalCheck >= probeInterval) await this.catchUp(false);
+      } catch (err) {
+        if (isNotFound(err)) this.reRegister = true;
+        else this.report(err, 'receive');
+      }
+      delay = received > 0 ? 0 : Math.min(Math.max(delay * 2, pollMin), pollMax);
+      if (this.gapSince !== undefined) delay = Math.min(delay, Math.max(0, this.gapSince + gapWait - Date.now()));
+      if (this.running && delay > 0) await this.sleep(delay);
+    }
+  }
+
+  private async receiveOnce(): Promise<number> {
+    const response = await this.queue.receiveMessages({ numberOfMessages: RECEIVE_BATCH, visibilityTimeout: VISIBILITY_TIMEOUT_SECONDS });
+    const items = response.receivedMessageItems;
+    if (items.length === 0) return 0;
+    for (const item of items) {
+      const message = parseFrontEndMessage(decodeQueueMessage(item.messageText));
+      if (typeof message === 'string') {
+        this.report(new Error(`ignored a message in ${this.queueName}: ${message}`), 'receive');
+        continue;
+      }
+      if (message.channel !== this.channel) {
+        this.report(new Error(`ignored a message of channel "${message.channel}" in ${this.queueName}`), 'receive');
+        continue;
+      }
+      const pending: Pending = message.envelope ? { kind: 'envelope', envelope: message.envelope } : message.inJournal ? { kind: 'inJournal' } : { kind: 'void' };
+      this.buffer.offer(message.sequence, pending); // duplicates and applied ones are dropped here
+    }
+    const highest = this.buffer.highest();
+    if (highest !== undefined && highest - this.lastApplied > this.threshold) await this.catchUp(false);
+    await this.drain();
+    // Delete after applying: a crash before this redelivers, and redeliveries dedupe by sequence.
+    // Held (out-of-order) ones are deleted too; the journal has them if this process dies.
+    await Promise.all(items.map((item) => this.queue.deleteMessage(item.messageId, item.popReceipt).catch((err) => {
+      if (!isNotFound(err)) this.report(err, 'delete');
+    })));
+    return items.length;
+  }
+
+  /** Applies every held envelope that is next in order (stops early when asked to stop). */
+  private async drain(): Promise<void> {
+    for (let next = this.buffer.peekNext(); next && this.running; next = this.buffer.peekNext()) {
+      let item = next.item;
+      if (item.kind === 'inJournal') {
+        const read = await this.readEntry(next.sequence);
+        if (read === 'missing') return this.catchUp(false);
+        item = read;
+      }
+      await this.applyInOrder(next.sequence, item);
+    }
+  }
+
+  private async applyInOrder(sequence: number, item: Pending): Promise<void> {
+    if (item.kind === 'envelope') {
+      const e = item.envelope;
+      if (!(this.options.skipOwnOrigin && this.options.origin !== undefined && e.origin === this.options.origin)) {
+        try {
+          await this.options.apply({ sequence, id: e.id, channel: e.channel, origin: e.origin, createdAt: e.createdAt, instructions: e.instructions });
+        } catch (err) {
+          this.report(err, `apply ${this.channel}#${sequence}`);
+        }
+      }
+    }
+    this.buffer.markApplied(sequence);
+    await this.store.save(sequence);
+  }
+
+  /** An entry read from the journal, settled (void unless it owns its id). */
+  private async readEntry(sequence: number): Promise<Pending | 'missing'> {
+    try {
+      const entry = await this.ctx.journal.read(this.channel, sequence);
+      if (!entry) return 'missing';
+      return (await this.ctx.journal.isCommitted(entry)) ? { kind: 'envelope', envelope: entry.envelope } : { kind: 'void' };
+    } catch (err) {
+      if (!(err instanceof JournalEntryInvalidError)) throw err;
+      this.report(err, 'journal');
+      return { kind: 'void' };
+    }
+  }
+
+  /**
+   * Brings the position up to the journal's head: replays what is missing, or cold-boots when
+   * too far behind or the next entry was pruned. `fresh`: no stored position (start at the head).
+   */
+  private async catchUp(fresh: boolean): Promise<void> {
+    this.lastJournalCheck = Date.now();
+    this.gapSince = undefined;
+    const head = await this.ctx.journal.head(this.channel);
+    const last = this.lastApplied;
+    const nextExists = fresh || head <= last ? true : await this.ctx.journal.exists(this.channel, last + 1);
+    const decision = decideCatchUp({ lastApplied: fresh ? undefined : last, head, nextExists, threshold: this.threshold });
+    switch (decision.action) {
+      case 'start-at-head':
+        this.buffer = new SequenceBuffer<Pending>(decision.head);
+        await this.store.save(decision.head);
+        this.log.info(`cache: ${this.queueName} starts at the head of ${this.channel} (${decision.head})`);
+        return;
+      case 'up-to-date':
+        return this.dropBeyond(head);
+      case 'cold-boot':
+        return this.coldBoot(decision.reason, decision.skipTo);
+      case 'replay':
+        await this.replay(decision.from, decision.to);
+        return this.dropBeyond(head);
+    }
+  }
+
+  private async replay(from: number, to: number): Promise<void> {
+    for (let start = from; start <= to; start += JOURNAL_READ_CONCURRENCY) {
+      const sequences: number[] = [];
+      for (let s = start; s <= Math.min(to, start + JOURNAL_READ_CONCURRENCY - 1); s++) if (s > this.lastApplied) sequences.push(s);
+      const entries = await Promise.all(sequences.map(async (s) => {
+        const held = this.buffer.get(s);
+        return held && held.kind !== 'inJournal' ? held : this.readEntry(s);
+      }));
+      for (let i = 0; i < sequences.length; i++) {
+        const entry = entries[i];
+        if (sequences[i] <= this.lastApplied) continue;
+        // Pruned while we were reading: nothing left to replay from.
+        if (entry === 'missing') return this.coldBoot('journal-pruned', await this.ctx.journal.head(this.channel));
+        await this.applyInOrder(sequences[i], entry);
+      }
+    }
+  }
+
+  /** Held deliveries above the journal head cannot be genuine (entries exist before their copies). */
+  private dropBeyond(head: number): void {
+    const dropped = this.buffer.dropAbove(head);
+    if (dropped > 0) this.report(new Error(`dropped ${dropped} deliveries above the journal head ${head} in ${this.queueName}`), 'receive');
+  }
+
+  private async coldBoot(reason: ColdBootReason, skipTo: number): Promise<void> {
+    const lastApplied = this.lastApplied;
+    // As Umbraco: store the new position first, then rebuild; a crash mid-rebuild rebuilds on restart anyway.
+    if (skipTo < lastApplied) this.buffer = new SequenceBuffer<Pending>(skipTo);
+    else this.buffer.skipTo(skipTo);
+    await this.store.save(skipTo);
+    this.log.warn(`cache: ${this.queueName} cold boot (${reason}): position ${lastApplied} -> ${skipTo}`);
+    try {
+      await this.options.onColdBoot?.({ channel: this.channel, instance: this.instance, reason, lastApplied, skippedTo: skipTo });
+    } catch (err) {
+      this.report(err, 'cold boot');
+    }
+  }
+
+  private report(err: unknown, where: string): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (this.options.onError) this.options.onError(error, where);
+    else this.log.error(`cache: ${this.queueName} ${where}: ${describeStorageError(error)}`);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
