@@ -14,7 +14,7 @@ export interface QueueTarget {
  */
 export function queueFor(connection: string | undefined, queueName: string, env: NodeJS.ProcessEnv): QueueTarget {
   const setting = connectionSettingName(connection, env);
-  const storage = resolveStorage({ connection: setting }, `connection "${setting}"`, env);
+  const storage = resolveStorage({ connection: setting }, 'queue binding', env);
   const client = storage.queueService().getQueueClient(queueName);
   return { client, account: client.accountName };
 }
