@@ -160,7 +160,8 @@ export function ensureBuilt(): Promise<void> {
 export type Step =
   | { op: 'status'; at?: string }
   | { op: 'protect'; text: string; purposes?: string[]; at?: string }
-  | { op: 'unprotect'; payload: string; purposes?: string[]; at?: string }
+  /** payloadFrom: an earlier step's payload in the same run, "step" (same app) or "app:step". */
+  | { op: 'unprotect'; payload?: string; payloadFrom?: string; purposes?: string[]; at?: string }
   | { op: 'storeElement'; xml: string }
   | { op: 'createKey'; activationDate: string; expirationDate: string }
   | { op: 'revokeKey'; keyId: string; reason?: string }
@@ -333,6 +334,9 @@ export async function newRing(prefix: string, protector: RingProtector = { type:
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
+
+/** Per-scenario budget: each scenario spawns dotnet and the CLI many times on a 2-core machine. */
+export const SCENARIO_TIMEOUT = 120_000;
 
 export const DAY = 86_400_000;
 export const iso = (ms: number) => new Date(ms).toISOString();

@@ -70,7 +70,8 @@ public sealed class AppInstance : IDisposable
         _clocked = clockedServices.BuildServiceProvider();
     }
 
-    public JsonObject Run(JsonObject step)
+    /// <param name="earlier">Looks up an earlier step's payload ("app:step" or "step"), so one run can protect on one instance and unprotect on another.</param>
+    public JsonObject Run(JsonObject step, Func<string, string> earlier)
     {
         var op = (string)step["op"]!;
         var at = step["at"] is JsonValue a ? DateTimeOffset.Parse((string)a!, null, System.Globalization.DateTimeStyles.RoundtripKind) : (DateTimeOffset?)null;
@@ -82,7 +83,10 @@ public sealed class AppInstance : IDisposable
             {
                 case "status": Status(at, result); break;
                 case "protect": Protect(step, at, result); break;
-                case "unprotect": Unprotect(step, at, result); break;
+                case "unprotect":
+                    if (step["payloadFrom"] is JsonValue from) step["payload"] = earlier((string)from!);
+                    Unprotect(step, at, result);
+                    break;
                 case "storeElement":
                     _repository.StoreElement(XElement.Parse((string)step["xml"]!, LoadOptions.PreserveWhitespace), "interop");
                     break;

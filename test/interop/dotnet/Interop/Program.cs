@@ -19,6 +19,7 @@ try
         {
             var request = JsonNode.Parse(Console.In.ReadToEnd())!.AsObject();
             var apps = new JsonArray();
+            var done = new Dictionary<string, JsonArray>();
             foreach (var spec in request["apps"]!.AsArray())
             {
                 var logs = new LogCollector();
@@ -27,7 +28,15 @@ try
                 try
                 {
                     using var instance = new AppInstance(spec.AsObject(), logs);
-                    foreach (var step in spec["steps"]!.AsArray()) results.Add(instance.Run(step!.AsObject()));
+                    var appName = (string?)spec["name"] ?? "";
+                    done[appName] = results;
+                    string Earlier(string reference)
+                    {
+                        var parts = reference.Split(':');
+                        var source = parts.Length == 2 ? done[parts[0]] : results;
+                        return (string?)source[int.Parse(parts[^1])]?["payload"] ?? throw new ArgumentException($"step {reference} has no payload");
+                    }
+                    foreach (var step in spec["steps"]!.AsArray()) results.Add(instance.Run(step!.AsObject(), Earlier));
                 }
                 catch (Exception e)
                 {

@@ -1,0 +1,138 @@
+import { beforeAll, expect, it } from 'vitest';
+import { aspnet, ensureBuilt, interopDescribe, iso, newRing, ok, ringkeeper, DAY, type AppResult, type CliResult, type Ring } from './harness';
+
+/*
+ * One table, run through both readers. "refuse": ASP.NET Core's key manager cannot read the ring
+ * (the blob repository or XmlKeyManager throws) and ringkeeper must refuse it too (status/rotate
+ * exit 1, blob untouched). "accept": ASP.NET Core reads it, so ringkeeper must read and rotate it,
+ * and ASP.NET Core must still read what ringkeeper wrote, agreeing on the default key.
+ */
+type Expect = 'refuse' | 'accept';
+interface Case { name: string; expect: Expect; make: (base: Base) => string | null }
+interface Base { xml: string; a: string; b: string }
+
+const BOM = '\uFEFF';
+const DECL = '<?xml version="1.0" encoding="utf-8"?>';
+const body = (x: string) => x.replace(BOM, '').replace(DECL, '');
+const keyElement = (xml: string, id: string) => {
+  const start = xml.indexOf(`<key id="${id}"`);
+  return xml.slice(start, xml.indexOf('</key>', start) + '</key>'.length);
+};
+const append = (xml: string, element: string) => xml.replace('</repository>', `${element}</repository>`);
+const revocation = (inner: string) => `<revocation version="1">${inner}</revocation>`;
+const shiftDates = (xml: string, f: (d: string, frac: string) => string) =>
+  xml.replace(/(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z/g, (_m, d: string, frac: string | undefined) => f(d, frac ?? ''));
+
+const CASES: Case[] = [
+  // ---- must be refused by both
+  { name: 'truncated XML', expect: 'refuse', make: ({ xml }) => xml.slice(0, Math.floor(xml.length / 2)) },
+  { name: 'not XML at all', expect: 'refuse', make: () => 'this is not a key ring' },
+  { name: 'XML declaration without a root element', expect: 'refuse', make: () => DECL },
+  { name: 'DTD in the document (prohibited)', expect: 'refuse', make: ({ xml }) => xml.replace(DECL, `${DECL}<!DOCTYPE repository [<!ENTITY e "x">]>`) },
+  { name: 'duplicate key id', expect: 'refuse', make: ({ xml, a }) => append(xml, keyElement(xml, a)) },
+  { name: 'duplicate key id differing only in letter case', expect: 'refuse', make: ({ xml, a }) => append(xml, keyElement(xml, a).replace(a, a.toUpperCase())) },
+  { name: 'revocation with an invalid key id', expect: 'refuse', make: ({ xml }) => append(xml, revocation('<revocationDate>2020-01-01T00:00:00Z</revocationDate><key id="{invalid}" /><reason>bad</reason>')) },
+  // XmlKeyManager parses revocationDate only for mass revocations (id="*").
+  { name: 'mass revocation without a date', expect: 'refuse', make: ({ xml }) => append(xml, revocation('<key id="*" /><reason>no date</reason>')) },
+  { name: 'mass revocation with an unparsable date', expect: 'refuse', make: ({ xml }) => append(xml, revocation('<revocationDate>yesterday</revocationDate><key id="*" /><reason>bad date</reason>')) },
+  { name: 'revocation without a key element', expect: 'refuse', make: ({ xml }) => append(xml, revocation('<revocationDate>2020-01-01T00:00:00Z</revocationDate><reason>whom?</reason>')) },
+  // ---- accepted by ASP.NET Core, so never refused by ringkeeper
+  { name: 'as ASP.NET Core wrote it (BOM, declaration, no formatting)', expect: 'accept', make: ({ xml }) => xml },
+  { name: 'no BOM', expect: 'accept', make: ({ xml }) => xml.replace(BOM, '') },
+  { name: 'no XML declaration', expect: 'accept', make: ({ xml }) => body(xml) },
+  { name: 'zero-length blob', expect: 'accept', make: () => '' },
+  { name: 'missing blob', expect: 'accept', make: () => null },
+  { name: 'empty <repository />', expect: 'accept', make: () => `${DECL}<repository />` },
+  { name: 'indented, with comments and CRLF', expect: 'accept', make: ({ xml }) => xml.replace('<repository>', '<repository>\r\n  <!-- keys -->\r\n  ').replace(/<\/key>/g, '</key>\r\n  ').replace('</repository>', '\r\n</repository>\r\n') },
+  { name: 'root element not named repository', expect: 'accept', make: ({ xml }) => xml.replace('<repository>', '<keyring>').replace('</repository>', '</keyring>') },
+  { name: 'unknown top-level elements', expect: 'accept', make: ({ xml }) => append(xml, '<x:cache xmlns:x="urn:example" ttl="5"><x:entry /></x:cache><note>hi</note>') },
+  { name: 'unknown child element inside a key', expect: 'accept', make: ({ xml, a }) => xml.replace(keyElement(xml, a), keyElement(xml, a).replace('<descriptor', '<audit by="ops" /><descriptor')) },
+  { name: 'dates with a non-UTC offset', expect: 'accept', make: ({ xml }) => shiftDates(xml, (d, frac) => new Date(Date.parse(`${d}Z`) - 8 * 3600_000).toISOString().slice(0, 19) + frac + '-08:00') },
+  { name: 'whole-second dates', expect: 'accept', make: ({ xml }) => shiftDates(xml, (d) => `${d}Z`) },
+  { name: 'older deserializerType version (2.0.0.0)', expect: 'accept', make: ({ xml }) => xml.replace(/Microsoft\.AspNetCore\.DataProtection, Version=[\d.]+/g, 'Microsoft.AspNetCore.DataProtection, Version=2.0.0.0') },
+  { name: 'key id in upper case', expect: 'accept', make: ({ xml, a }) => xml.replace(`id="${a}"`, `id="${a.toUpperCase()}"`) },
+  { name: 'revocation of a key that is not in the ring', expect: 'accept', make: ({ xml }) => append(xml, revocation('<revocationDate>2020-01-01T00:00:00Z</revocationDate><key id="00000000-0000-0000-0000-000000000001" /><reason>gone</reason>')) },
+  // ...so a single-key revocation with no usable date still revokes its key.
+  { name: 'single-key revocation without a date', expect: 'accept', make: ({ xml, a }) => append(xml, revocation(`<key id="${a}" /><reason>no date</reason>`)) },
+  { name: 'single-key revocation with an unparsable date', expect: 'accept', make: ({ xml, a }) => append(xml, revocation(`<revocationDate>yesterday</revocationDate><key id="${a}" /><reason>bad date</reason>`)) },
+  { name: 'mass revocation older than every key', expect: 'accept', make: ({ xml }) => append(xml, revocation('<revocationDate>2001-01-01T00:00:00Z</revocationDate><!-- All keys created before the revocation date are revoked. --><key id="*" /><reason>old</reason>')) },
+  { name: 'a key ASP.NET Core skips (unparsable creationDate) next to a good one', expect: 'accept', make: ({ xml, b }) => xml.replace(keyElement(xml, b), keyElement(xml, b).replace(/<creationDate>[^<]*<\/creationDate>/, '<creationDate>not a date</creationDate>')) },
+];
+
+interface Outcome { ring: Ring; bytes: string | null; asp: AppResult; status: CliResult; rotate?: CliResult; after?: string | null; statusAfter?: CliResult; aspAfter?: AppResult }
+
+async function inPairs<T, R>(items: T[], f: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => { for (let i = next++; i < items.length; i = next++) out[i] = await f(items[i]); };
+  await Promise.all([worker(), worker()]);
+  return out;
+}
+
+interopDescribe('interop 5: hostile rings', () => {
+  const outcomes = new Map<string, Outcome>();
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    // Base ring: written by ASP.NET Core itself (unencrypted), one active key and one future key.
+    const baseRing = await newRing('s5base', { type: 'none' });
+    const now = Date.now();
+    const [, made, future] = (await aspnet([{
+      name: 'base', blobSasUrl: baseRing.sasUrl, autoGenerateKeys: true, keyEncryption: 'none',
+      steps: [{ op: 'status' }, { op: 'protect', text: 'x' }, { op: 'createKey', activationDate: iso(now + 5 * DAY), expirationDate: iso(now + 95 * DAY) }],
+    }])).apps[0].results.map(ok);
+    const base: Base = { xml: (await baseRing.download()).toString('utf8'), a: made.keyId!, b: future.keyId! };
+
+    const rings = await Promise.all(CASES.map(async (c, i) => {
+      const ring = await newRing(`s5c${i}`, { type: 'none' });
+      const bytes = c.make(base);
+      if (bytes !== null) await ring.upload(bytes);
+      return { ring, bytes };
+    }));
+    const readApp = (ring: Ring, name: string) => ({
+      name, blobSasUrl: ring.sasUrl, autoGenerateKeys: false, keyEncryption: 'none' as const, steps: [{ op: 'status' as const }, { op: 'protect' as const, text: 'probe' }],
+    });
+    const asp = await aspnet(rings.map(({ ring }, i) => readApp(ring, CASES[i].name)));
+    const cli = await inPairs(rings, async ({ ring, bytes }) => {
+      const status = await ringkeeper(ring.configFile, 'status', '--ring', ring.name, '--json');
+      const rotate = await ringkeeper(ring.configFile, 'rotate', '--ring', ring.name, '--json');
+      const after = (await ring.download().catch(() => null))?.toString('utf8') ?? null;
+      const statusAfter = rotate.code === 0 ? await ringkeeper(ring.configFile, 'status', '--ring', ring.name, '--json') : undefined;
+      return { status, rotate, after, statusAfter, bytes };
+    });
+    const rotatedOk = rings.filter((_r, i) => cli[i].rotate.code === 0);
+    const aspAfter = rotatedOk.length ? await aspnet(rotatedOk.map(({ ring }) => readApp(ring, ring.container))) : { apps: [] };
+    CASES.forEach((c, i) => {
+      outcomes.set(c.name, {
+        ring: rings[i].ring, asp: asp.apps[i], ...cli[i],
+        aspAfter: aspAfter.apps.find((a) => a.name === rings[i].ring.container),
+      });
+    });
+  });
+
+  it.each(CASES.map((c) => [c.expect, c.name, c] as const))('%s: %s', (_e, _n, c) => {
+    const o = outcomes.get(c.name)!;
+    const aspStatus = o.asp.results[0];
+    const aspSays = aspStatus?.ok ? 'accept' : 'refuse';
+    expect(o.asp.error).toBeUndefined();
+    expect(aspSays, `ASP.NET Core: ${aspStatus?.error?.type}: ${aspStatus?.error?.message}`).toBe(c.expect);
+
+    if (c.expect === 'refuse') {
+      expect(o.status.code, `ringkeeper status should refuse; stdout: ${o.status.stdout}`).toBe(1);
+      expect(o.status.stderr.trim().length, 'refusal names the problem on stderr').toBeGreaterThan(0);
+      expect(o.rotate!.code, `ringkeeper rotate should refuse; stdout: ${o.rotate!.stdout}`).toBe(1);
+      expect(o.after, 'a refused ring is left exactly as it was').toBe(o.bytes);
+      return;
+    }
+    expect(o.status.code, `ringkeeper status refused a ring ASP.NET Core accepts: ${o.status.stderr}`).toBe(0);
+    expect(o.rotate!.code, `ringkeeper rotate refused a ring ASP.NET Core accepts: ${o.rotate!.stderr}`).toBe(0);
+    // What ringkeeper wrote is still readable by ASP.NET Core, which protects with ringkeeper's default key.
+    const after = o.aspAfter!;
+    const [readBack, probe] = after.results;
+    expect(readBack.ok, `ASP.NET Core cannot read the ring after ringkeeper rotated it: ${readBack.error?.message}`).toBe(true);
+    const rkDefault = o.statusAfter!.json[0]?.defaultKey;
+    expect(rkDefault).toBeTruthy();
+    expect(readBack.defaultKey).toBe(rkDefault);
+    expect(ok(probe).keyId).toBe(rkDefault);
+  });
+});
