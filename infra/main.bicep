@@ -86,6 +86,10 @@ var names = {
   webPlan: 'plan-web-${baseName}-${resourceToken}'
   webApp: 'app-${baseName}-${resourceToken}'
 }
+// Per ring, production first: the identity that reads it and the host name it serves.
+var webPrincipalIds = concat([webFarm.outputs.systemAssignedMIPrincipalId], webFarm.outputs.slotSystemAssignedMIPrincipalIds)
+var webHostNames = concat([webFarm.outputs.defaultHostName], webFarm.outputs.slotDefaultHostNames)
+
 var deploymentContainerName = 'app-package-${take(names.functionApp, 32)}-${take(resourceToken, 7)}'
 
 module monitoring 'modules/monitoring.bicep' = {
@@ -174,7 +178,7 @@ module keyRingAccess 'modules/keyring-access.bicep' = [
       containerName: keyRingContainerNames[i]
       keyVaultName: keyVault.outputs.name
       keyName: keyNames[i]
-      readerPrincipalId: webFarm.outputs.systemAssignedMIPrincipalIds[i]
+      readerPrincipalId: webPrincipalIds[i]
       writerPrincipalId: functionApp.outputs.systemAssignedMIPrincipalId
     }
   }
@@ -232,13 +236,13 @@ output appInsightsName string = monitoring.outputs.appInsightsName
 output rings object[] = [
   for (ringName, i) in ringNames: {
     name: ringName
-    hostName: webFarm.outputs.defaultHostNames[i]
+    hostName: webHostNames[i]
     containerName: keyRingContainerNames[i]
     blobUri: storage.outputs.keyRingBlobUris[i]
     keyName: keyNames[i]
     keyId: keyVault.outputs.keyUris[i]
     cacheChannel: ringName
-    principalId: webFarm.outputs.systemAssignedMIPrincipalIds[i]
+    principalId: webPrincipalIds[i]
   }
 ]
 

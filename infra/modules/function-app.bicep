@@ -109,7 +109,6 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
-    clientCertMode: 'Optional'
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'

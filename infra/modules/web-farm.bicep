@@ -130,12 +130,14 @@ output resourceId string = site.id
 @description('The names of the sticky (slot) app settings.')
 output stickySettingNames string[] = stickySettingNames
 
-@description('The default host name of each ring\'s site or slot, in the order of ringNames.')
-output defaultHostNames string[] = [
-  for (ringName, i) in ringNames: i == 0 ? site.properties.defaultHostName : slots[i - 1].properties.defaultHostName
-]
+@description('The default host name of the web app (production).')
+output defaultHostName string = site.properties.defaultHostName
 
-@description('The principal ID of each ring\'s system-assigned identity (production site, then each slot), in the order of ringNames.')
-output systemAssignedMIPrincipalIds string[] = [
-  for (ringName, i) in ringNames: i == 0 ? site.identity.principalId : slots[i - 1].identity.principalId
-]
+@description('The default host name of each slot, in the order of ringNames without production.')
+output slotDefaultHostNames string[] = [for (slotName, i) in skip(ringNames, 1): slots[i].properties.defaultHostName]
+
+@description('The principal ID of the web app (production) system-assigned identity.')
+output systemAssignedMIPrincipalId string = site.identity.principalId
+
+@description('The principal ID of each slot\'s system-assigned identity, in the order of ringNames without production.')
+output slotSystemAssignedMIPrincipalIds string[] = [for (slotName, i) in skip(ringNames, 1): slots[i].identity.principalId]

@@ -60,8 +60,8 @@ const mutations: Mutation[] = [
   {
     name: "production's identity is granted every ring",
     file: 'main.bicep',
-    from: 'readerPrincipalId: webFarm.outputs.systemAssignedMIPrincipalIds[i]',
-    to: 'readerPrincipalId: webFarm.outputs.systemAssignedMIPrincipalIds[0]',
+    from: 'readerPrincipalId: webPrincipalIds[i]',
+    to: 'readerPrincipalId: webPrincipalIds[0]',
     check: isolation,
     expect: /production: unexpected storageBlobDataReader on .*dp-qa/,
   },

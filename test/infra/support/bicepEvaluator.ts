@@ -135,6 +135,114 @@ interface MemberOp { kind: 'member'; name: string; safe: boolean; node: Node }
 interface IndexOp { kind: 'index'; index: Node; node: Node }
 type PostfixOp = MemberOp | IndexOp;
 
+/**
+ * Operator expressions, re-parsed with Bicep's precedence. tree-sitter-bicep 1.1.0 gives `.x` and
+ * `[i]` a lower precedence than binary, unary and ternary operators (`a ? b : c.d` parses as
+ * `(a ? b : c).d`, `x == 2 && o.l[0] == 'x'` as `(((x == 2) && o).l[0]) == 'x'`). Its trees still
+ * hold the tokens in source order, so the operator part of an expression is flattened back into
+ * tokens and parsed again (Pratt) with the precedence of the Bicep docs.
+ */
+type OpTree =
+  | { k: 'atom'; node: Node }
+  | { k: 'ternary'; c: OpTree; t: OpTree; f: OpTree; at: Node }
+  | { k: 'unary'; op: string; a: OpTree; at: Node }
+  | { k: 'binary'; op: string; l: OpTree; r: OpTree; at: Node }
+  | { k: 'postfix'; base: OpTree; ops: PostfixOp[] };
+
+type Tok =
+  | { t: 'atom'; node: Node }
+  | { t: 'prefix'; op: string; node: Node }
+  | { t: 'infix'; op: string; node: Node }
+  | { t: 'post'; op: PostfixOp }
+  | { t: '?' | ':'; node: Node };
+
+
+function linearize(n: Node, out: Tok[] = []): Tok[] {
+  switch (n.type) {
+    case 'binary_expression':
+      linearize(n.childForFieldName('left')!, out);
+      out.push({ t: 'infix', op: n.childForFieldName('operator')!.type, node: n });
+      linearize(n.childForFieldName('right')!, out);
+      break;
+    case 'unary_expression':
+      out.push({ t: 'prefix', op: n.children.find((c) => c && !c.isNamed)!.type, node: n });
+      linearize(n.childForFieldName('argument') ?? kids(n)[0]!, out);
+      break;
+    case 'ternary_expression':
+      linearize(n.childForFieldName('condition')!, out);
+      out.push({ t: '?', node: n });
+      linearize(n.childForFieldName('consequence')!, out);
+      out.push({ t: ':', node: n });
+      linearize(n.childForFieldName('alternative')!, out);
+      break;
+    case 'member_expression':
+      linearize(n.childForFieldName('object')!, out);
+      out.push({ t: 'post', op: { kind: 'member', name: n.childForFieldName('property')!.text, safe: hasToken(n, '.?'), node: n } });
+      break;
+    case 'subscript_expression':
+      linearize(n.childForFieldName('object')!, out);
+      out.push({ t: 'post', op: { kind: 'index', index: n.childForFieldName('index')!, node: n } });
+      break;
+    default:
+      out.push({ t: 'atom', node: n });
+  }
+  return out;
+}
+
+// Bicep operator precedence, lowest first (after the ternary).
+const INFIX_PRECEDENCE: Record<string, number> = {
+  '??': 1,
+  '||': 2,
+  '&&': 3,
+  '==': 4, '!=': 4, '=~': 4, '!~': 4,
+  '<': 5, '<=': 5, '>': 5, '>=': 5,
+  '+': 6, '-': 6,
+  '*': 7, '/': 7, '%': 7,
+};
+
+function reparse(n: Node, fail: (at: Node, msg: string) => never): OpTree {
+  const toks = linearize(n);
+  let i = 0;
+  const peek = () => toks[i];
+  const unaryOperand = (): OpTree => {
+    const tok = toks[i++];
+    if (!tok) fail(n, 'unexpected end of expression');
+    if (tok.t === 'prefix') return { k: 'unary', op: tok.op, a: unaryOperand(), at: tok.node };
+    if (tok.t !== 'atom') fail(n, `unexpected ${tok.t} in expression`);
+    let base: OpTree = { k: 'atom', node: tok.node };
+    const ops: PostfixOp[] = [];
+    while (peek()?.t === 'post') ops.push((toks[i++] as Extract<Tok, { t: 'post' }>).op);
+    if (ops.length) base = { k: 'postfix', base, ops };
+    return base;
+  };
+  const binary = (min: number): OpTree => {
+    let left = unaryOperand();
+    for (;;) {
+      const tok = peek();
+      if (tok?.t !== 'infix') return left;
+      const prec = INFIX_PRECEDENCE[tok.op];
+      if (prec === undefined) fail(tok.node, `unsupported operator ${tok.op}`);
+      if (prec < min) return left;
+      i++;
+      const right = binary(prec + 1);
+      left = { k: 'binary', op: tok.op, l: left, r: right, at: tok.node };
+    }
+  };
+  const ternary = (): OpTree => {
+    const c = binary(1);
+    if (peek()?.t !== '?') return c;
+    const at = (toks[i++] as { node: Node }).node;
+    const t = ternary();
+    if (peek()?.t !== ':') fail(at, 'ternary without :');
+    i++;
+    const f = ternary();
+    return { k: 'ternary', c, t, f, at };
+  };
+  const tree = ternary();
+  if (i !== toks.length) fail(n, 'could not re-parse expression');
+  return tree;
+}
+
 function principalMarker(id: string): string {
   return `@principal(${id})`;
 }
@@ -511,23 +619,12 @@ class FileEvaluator {
           if (b.type === 'if_statement') this.fail(b, 'filtered for-expressions are not supported');
           return this.expr(b, inner);
         });
-      case 'ternary_expression': {
-        const c = this.truthy(this.expr(n.childForFieldName('condition')!, scope), n);
-        // Lazy like ARM's if(): only the chosen branch is evaluated.
-        return this.expr(n.childForFieldName(c ? 'consequence' : 'alternative')!, scope);
-      }
-      case 'unary_expression': {
-        const op = n.children.find((c) => c && !c.isNamed)!.type;
-        const v = this.expr(n.childForFieldName('argument') ?? kids(n)[0]!, scope);
-        if (op === '!') return !this.truthy(v, n);
-        if (op === '-' && typeof v === 'number') return -v;
-        this.fail(n, `unsupported unary ${op}`);
-      }
+      case 'ternary_expression':
+      case 'unary_expression':
       case 'binary_expression':
-        return this.binary(n, scope);
       case 'member_expression':
       case 'subscript_expression':
-        return this.postfix(n, [], scope);
+        return this.evalOp(reparse(n, (at, msg) => this.fail(at, msg)), scope);
       case 'call_expression':
         return this.call(n, scope);
       case 'lambda_expression': {
@@ -561,15 +658,37 @@ class FileEvaluator {
     return out;
   }
 
-  private binary(n: Node, scope: Scope, tail: PostfixOp[] = []): unknown {
-    const op = n.childForFieldName('operator')!.type;
-    const left = () => this.expr(n.childForFieldName('left')!, scope);
-    const right = () => this.postfix(n.childForFieldName('right')!, tail, scope);
+  private evalOp(e: OpTree, scope: Scope): unknown {
+    switch (e.k) {
+      case 'atom':
+        return this.expr(e.node, scope);
+      case 'ternary': {
+        // Lazy like ARM's if(): only the chosen branch is evaluated.
+        const c = this.truthy(this.evalOp(e.c, scope), e.at);
+        return this.evalOp(c ? e.t : e.f, scope);
+      }
+      case 'unary': {
+        const v = this.evalOp(e.a, scope);
+        if (e.op === '!') return !this.truthy(v, e.at);
+        if (e.op === '-' && typeof v === 'number') return -v;
+        this.fail(e.at, `unsupported unary ${e.op}`);
+      }
+      case 'binary':
+        return this.binary(e, scope);
+      case 'postfix':
+        return this.postfix(e, scope);
+    }
+  }
+
+  private binary(e: Extract<OpTree, { k: 'binary' }>, scope: Scope): unknown {
+    const { op, at } = e;
+    const left = () => this.evalOp(e.l, scope);
+    const right = () => this.evalOp(e.r, scope);
     switch (op) {
       case '&&':
-        return this.truthy(left(), n) && this.truthy(right(), n);
+        return this.truthy(left(), at) && this.truthy(right(), at);
       case '||':
-        return this.truthy(left(), n) || this.truthy(right(), n);
+        return this.truthy(left(), at) || this.truthy(right(), at);
       case '??': {
         const l = left();
         return l ?? right();
@@ -580,10 +699,12 @@ class FileEvaluator {
         return JSON.stringify(plain(left())) !== JSON.stringify(plain(right()));
       case '=~':
         return String(left()).toLowerCase() === String(right()).toLowerCase();
+      case '!~':
+        return String(left()).toLowerCase() !== String(right()).toLowerCase();
     }
     const l = left();
     const r = right();
-    if (typeof l !== 'number' || typeof r !== 'number') this.fail(n, `operator ${op} needs numbers`);
+    if (typeof l !== 'number' || typeof r !== 'number') this.fail(at, `operator ${op} needs numbers`);
     switch (op) {
       case '+': return l + r;
       case '-': return l - r;
@@ -595,39 +716,12 @@ class FileEvaluator {
       case '>': return l > r;
       case '>=': return l >= r;
     }
-    this.fail(n, `unsupported operator ${op}`);
+    this.fail(at, `unsupported operator ${op}`);
   }
 
-  /**
-   * Member access and subscripts. tree-sitter-bicep 1.1.0 gives `.x`/`[i]` a lower precedence
-   * than binary, unary and ternary operators (`a ? b : c.d` parses as `(a ? b : c).d`), while
-   * Bicep binds them tightest. Such a node can only come from that misparse (a real operand would
-   * be parenthesized), so the postfix chain is pushed down to the operand it belongs to.
-   */
-  private postfix(n: Node, ops: PostfixOp[], scope: Scope): unknown {
-    switch (n.type) {
-      case 'member_expression':
-        return this.postfix(n.childForFieldName('object')!, [{ kind: 'member', name: n.childForFieldName('property')!.text, safe: hasToken(n, '.?'), node: n }, ...ops], scope);
-      case 'subscript_expression':
-        return this.postfix(n.childForFieldName('object')!, [{ kind: 'index', index: n.childForFieldName('index')!, node: n }, ...ops], scope);
-    }
-    if (ops.length === 0) return this.expr(n, scope);
-    switch (n.type) {
-      case 'binary_expression':
-        return this.binary(n, scope, ops);
-      case 'unary_expression': {
-        const op = n.children.find((c) => c && !c.isNamed)!.type;
-        const v = this.postfix(n.childForFieldName('argument') ?? kids(n)[0]!, ops, scope);
-        if (op === '!') return !this.truthy(v, n);
-        if (op === '-' && typeof v === 'number') return -v;
-        this.fail(n, `unsupported unary ${op}`);
-      }
-      case 'ternary_expression': {
-        const c = this.truthy(this.expr(n.childForFieldName('condition')!, scope), n);
-        return c ? this.expr(n.childForFieldName('consequence')!, scope) : this.postfix(n.childForFieldName('alternative')!, ops, scope);
-      }
-    }
-    let value = this.expr(n, scope);
+  private postfix(e: Extract<OpTree, { k: 'postfix' }>, scope: Scope): unknown {
+    const ops = e.ops;
+    let value = this.evalOp(e.base, scope);
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       if (value instanceof ResourceRef) {

@@ -20,7 +20,7 @@ export const DOCUMENTED_ROLES = {
   keyVaultCryptoServiceEncryptionUser: 'e147488a-f6f5-4113-8e2d-b22465e65bf6',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
 } as const;
-const ROLE_NAMES = new Map(Object.entries(DOCUMENTED_ROLES).map(([k, v]) => [v, k]));
+const ROLE_NAMES = new Map<string, string>(Object.entries(DOCUMENTED_ROLES).map(([k, v]) => [v, k]));
 
 /** API versions chosen from the Bicep type index (reference table A1). */
 export const API_VERSIONS: Record<string, string> = {
