@@ -71,9 +71,15 @@ var ringNames = concat(['production'], slots)
 var keyRingContainerNames = [for ringName in ringNames: 'dp-${ringName}']
 var keyNames = [for ringName in ringNames: 'dp-kek-${ringName}']
 
+// The cache channel's fixed names (shared/cache/cacheConfig.ts defaults: the instructions queue, the host's
+// poison queue, the "-rejected" queue and the journal container). Front-end queues are created at run time.
 var cacheInstructionsQueueName = 'cache-instructions'
-// Pre-created so the queue role can be scoped to it (the host would otherwise create it on first failure).
-var cacheQueueNames = [cacheInstructionsQueueName, '${cacheInstructionsQueueName}-poison']
+var cacheQueueNames = [
+  cacheInstructionsQueueName
+  '${cacheInstructionsQueueName}-poison'
+  '${cacheInstructionsQueueName}-rejected'
+]
+var cacheJournalContainerName = 'cache-journal'
 
 var names = {
   hostStorage: 'sth${resourceToken}'
@@ -113,6 +119,7 @@ module storage 'modules/storage.bicep' = {
     keyRingContainerNames: keyRingContainerNames
     deploymentContainerName: deploymentContainerName
     cacheQueueNames: cacheQueueNames
+    cacheJournalContainerName: cacheJournalContainerName
   }
 }
 
@@ -138,7 +145,6 @@ module functionApp 'modules/function-app.bicep' = {
     tags: tags
     hostStorageAccountName: storage.outputs.hostAccountName
     deploymentContainerName: storage.outputs.deploymentContainerName
-    cacheQueueNames: storage.outputs.cacheQueueNames
     cacheInstructionsQueueName: cacheInstructionsQueueName
     appInsightsName: monitoring.outputs.appInsightsName
     nodeVersion: functionNodeVersion
@@ -226,8 +232,11 @@ output keyVaultUri string = keyVault.outputs.uri
 @description('The name of the cache instructions queue.')
 output cacheInstructionsQueueName string = cacheInstructionsQueueName
 
-@description('The names of all cache queues (instructions and poison).')
+@description('The names of the fixed cache queues (instructions, poison, rejected), in the host storage account.')
 output cacheQueueNames string[] = storage.outputs.cacheQueueNames
+
+@description('The name of the cache journal container, in the host storage account.')
+output cacheJournalContainerName string = storage.outputs.cacheJournalContainerName
 
 @description('The name of the Application Insights component.')
 output appInsightsName string = monitoring.outputs.appInsightsName

@@ -13,16 +13,13 @@ param location string = resourceGroup().location
 @description('Optional. Tags of the resources.')
 param tags object = {}
 
-@description('Required. Name of the host storage account (AzureWebJobsStorage, deployment package, cache queues).')
+@description('Required. Name of the host storage account (AzureWebJobsStorage, deployment package, cache channel queues and journal).')
 param hostStorageAccountName string
 
 @description('Required. Blob container of the host storage account holding the deployment package.')
 param deploymentContainerName string
 
-@description('Required. Cache queues the Function App reads and writes (the instructions queue and its poison queue).')
-param cacheQueueNames string[]
-
-@description('Required. Name of the cache instructions queue (one of cacheQueueNames).')
+@description('Required. Name of the cache instructions queue.')
 param cacheInstructionsQueueName string
 
 @description('Required. Name of the Application Insights component.')
@@ -74,18 +71,6 @@ var ringkeeperConfig = {
 resource hostAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: hostStorageAccountName
 }
-
-resource hostQueueService 'Microsoft.Storage/storageAccounts/queueServices@2025-01-01' existing = {
-  parent: hostAccount
-  name: 'default'
-}
-
-resource cacheQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' existing = [
-  for queueName in cacheQueueNames: {
-    parent: hostQueueService
-    name: queueName
-  }
-]
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
@@ -153,18 +138,18 @@ resource hostBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Queue rights on the cache queues only, not on the account.
-resource cacheQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (queueName, i) in cacheQueueNames: {
-    name: guid(cacheQueues[i].id, functionApp.id, roles.storageQueueDataContributor)
-    scope: cacheQueues[i]
-    properties: {
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
-      principalId: functionApp.identity.principalId
-      principalType: 'ServicePrincipal'
-    }
+// Cache channel: the instructions queue trigger plus the front-end queues (rkfe-<channel>-<instance>-<hash>)
+// that fan-out sends to and the janitor deletes. Their names are only known at run time, so the role
+// is on the host account, which holds nothing but host storage and the cache channel.
+resource cacheQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostAccount.id, functionApp.id, roles.storageQueueDataContributor)
+  scope: hostAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
   }
-]
+}
 
 // DisableLocalAuth on the component: telemetry is accepted from this identity only through this role.
 resource telemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

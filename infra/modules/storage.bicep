@@ -22,8 +22,11 @@ param keyRingBlobName string = 'keys.xml'
 @description('Required. Blob container holding the Flex Consumption deployment package.')
 param deploymentContainerName string
 
-@description('Required. Queues of the cache instruction channel.')
+@description('Required. Fixed queues of the cache channel (instructions, poison, rejected).')
 param cacheQueueNames string[]
+
+@description('Required. Blob container of the cache channel journal.')
+param cacheJournalContainerName string
 
 @description('Optional. Days a deleted or overwritten key ring blob stays recoverable.')
 @minValue(1)
@@ -63,12 +66,18 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   properties: { publicAccess: 'None' }
 }
 
+resource cacheJournalContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+  parent: hostBlobService
+  name: cacheJournalContainerName
+  properties: { publicAccess: 'None' }
+}
+
 resource hostQueueService 'Microsoft.Storage/storageAccounts/queueServices@2025-01-01' = {
   parent: hostAccount
   name: 'default'
 }
 
-// Created here (poison queue included) so the Function App's queue role can be scoped to each queue.
+// Created up front so they exist before the first message; the code also creates them if missing.
 resource cacheQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
   for queueName in cacheQueueNames: {
     parent: hostQueueService
@@ -132,6 +141,9 @@ output keyRingContainerResourceIds string[] = [for (containerName, i) in keyRing
 
 @description('The name of the Flex Consumption deployment container.')
 output deploymentContainerName string = deploymentContainer.name
+
+@description('The name of the cache journal container.')
+output cacheJournalContainerName string = cacheJournalContainer.name
 
 @description('The names of the cache queues.')
 output cacheQueueNames string[] = [for (queueName, i) in cacheQueueNames: cacheQueues[i].name]

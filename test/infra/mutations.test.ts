@@ -106,12 +106,12 @@ const mutations: Mutation[] = [
     expect: /missing storageBlobDataContributor on .*dp-qa/,
   },
   {
-    name: 'Function App queue role widened to the account',
+    name: 'Function App gets blob instead of queue rights for the cache channel',
     file: 'modules/function-app.bicep',
-    from: '    scope: cacheQueues[i]\n',
-    to: '    scope: hostAccount\n',
+    from: "roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)",
+    to: "roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)",
     check: checkFunctionAppRights,
-    expect: /unexpected storageQueueDataContributor/,
+    expect: /missing storageQueueDataContributor/,
   },
   {
     name: 'purge protection off',
