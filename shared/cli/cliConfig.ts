@@ -18,7 +18,7 @@ export async function resolveCliConfig(configFlag: string | undefined, io: CliIo
   if (file) {
     return { config: readConfigFile(path.resolve(io.cwd, file)), isLocalDefault: false, close: async () => {} };
   }
-  const local = await ensureLocalEnvironment(io.cwd);
+  const local = await ensureLocalEnvironment(io.cwd, io.env);
   return {
     config: local.config,
     isLocalDefault: true,

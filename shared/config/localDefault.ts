@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DEV_BLOB_PORT, DEV_QUEUE_PORT, devEndpoints, isListening, startAzurite, type AzuriteEndpoints, type AzuriteProcess } from '../azure/azurite';
+import { ConfigError } from './ConfigError';
 import type { RingkeeperConfig } from './types';
 
 /** Where the embedded local default keeps its state, relative to the working folder. */
@@ -18,20 +19,34 @@ export interface LocalEnvironment {
  * RSA key generated at ./.ringkeeper/kek.pem. Starts Azurite (data under ./.ringkeeper/azurite) when
  * nothing listens on the development ports.
  */
-export async function ensureLocalEnvironment(cwd = process.cwd()): Promise<LocalEnvironment> {
+export async function ensureLocalEnvironment(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<LocalEnvironment> {
   const stateDir = path.join(cwd, LOCAL_STATE_DIR);
-  const [blobUp, queueUp] = await Promise.all([isListening(DEV_BLOB_PORT), isListening(DEV_QUEUE_PORT)]);
+  const blobPort = port(env, LOCAL_BLOB_PORT_SETTING, DEV_BLOB_PORT);
+  const queuePort = port(env, LOCAL_QUEUE_PORT_SETTING, DEV_QUEUE_PORT);
+  const [blobUp, queueUp] = await Promise.all([isListening(blobPort), isListening(queuePort)]);
   let azurite: AzuriteProcess | undefined;
   if (!blobUp && !queueUp) {
-    azurite = await startAzurite({ blobPort: DEV_BLOB_PORT, queuePort: DEV_QUEUE_PORT, location: path.join(stateDir, 'azurite') });
+    azurite = await startAzurite({ blobPort, queuePort, location: path.join(stateDir, 'azurite') });
   } else if (!blobUp || !queueUp) {
     throw new Error(
-      `Only one of the development storage ports listens (blob ${DEV_BLOB_PORT}: ${blobUp ? 'yes' : 'no'}, queue ${DEV_QUEUE_PORT}: ${queueUp ? 'yes' : 'no'}); ` +
+      `Only one of the development storage ports listens (blob ${blobPort}: ${blobUp ? 'yes' : 'no'}, queue ${queuePort}: ${queueUp ? 'yes' : 'no'}); ` +
         'stop that process or start a full Azurite.',
     );
   }
-  const endpoints = devEndpoints();
+  const endpoints = devEndpoints(blobPort, queuePort);
   return { endpoints, azurite, config: localDefaultConfig(stateDir, endpoints) };
+}
+
+/** Other ports for the local default's Azurite (several local setups side by side, tests). */
+export const LOCAL_BLOB_PORT_SETTING = 'RINGKEEPER_LOCAL_BLOB_PORT';
+export const LOCAL_QUEUE_PORT_SETTING = 'RINGKEEPER_LOCAL_QUEUE_PORT';
+
+function port(env: NodeJS.ProcessEnv, setting: string, fallback: number): number {
+  const text = env[setting];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0 || value > 65535) throw new ConfigError(setting, `"${text}" is not a port number`);
+  return value;
 }
 
 export function localDefaultConfig(stateDir: string, endpoints: AzuriteEndpoints): RingkeeperConfig {

@@ -58,7 +58,7 @@ export class KeyRingDocument {
         const key = readKey(element, text);
         const previous = ids.get(key.id);
         if (previous) {
-          throw new KeyRingFormatError(where(element, text), `the key {${key.id}} already exists in the key ring (first at line ${lineAt(text, previous.start)})`);
+          throw new KeyRingFormatError(where(element, text, attribute(element, 'id')), `the key {${key.id}} already exists in the key ring (first at line ${lineAt(text, previous.start)})`);
         }
         ids.set(key.id, element);
         ring.keys.push(key);
