@@ -198,8 +198,12 @@ export interface StepResult {
 export interface AppResult { name: string; results: StepResult[]; logs: string[]; error?: ErrorInfo }
 export interface AspEnv { runtime: string; dataProtection: string; azureCore: string; keyVaultFormat: string }
 
-function spawnCollect(cmd: string, args: string[], input: string | undefined, opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+function spawnCollect(cmd: string, args: string[], input: string | Buffer | undefined, opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }) {
+  return spawnBytes(cmd, args, input, opts).then((r) => ({ code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr }));
+}
+
+function spawnBytes(cmd: string, args: string[], input: string | Buffer | undefined, opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }) {
+  return new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -209,7 +213,7 @@ function spawnCollect(cmd: string, args: string[], input: string | undefined, op
     child.once('error', (e) => { clearTimeout(timer); reject(e); });
     child.once('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') });
     });
     child.stdin.end(input ?? '');
   });
@@ -248,17 +252,41 @@ export interface CliResult { code: number | null; stdout: string; stderr: string
 export async function ringkeeper(configFile: string, ...args: string[]): Promise<CliResult> {
   await ensureBuilt();
   if (!existsSync(CLI_ENTRY)) throw new Error(`ringkeeper CLI not built: ${path.relative(ROOT, CLI_ENTRY)} is missing after tsc`);
-  const env = { ...process.env };
-  delete env.RINGKEEPER_CONFIG;
-  delete env.RINGKEEPER_CONFIG_JSON;
   const r = await spawnCollect(process.execPath, [path.join(ROOT, 'bin', 'ringkeeper.js'), ...args, '--config', configFile], undefined,
-    { cwd: path.dirname(configFile), env, timeoutMs: 60_000 });
+    { cwd: path.dirname(configFile), env: cliEnv(), timeoutMs: 60_000 });
   const json: any[] = [];
   for (const line of r.stdout.split('\n')) {
     const t = line.trim();
     if (t.startsWith('{')) { try { json.push(JSON.parse(t)); } catch { /* not JSON */ } }
   }
   return { ...r, json };
+}
+
+function cliEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.RINGKEEPER_CONFIG;
+  delete env.RINGKEEPER_CONFIG_JSON;
+  return env;
+}
+
+/** `ringkeeper <args> --config <file>` with bytes on stdin and bytes back (protect/unprotect). */
+export async function ringkeeperPipe(configFile: string, input: Buffer, ...args: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  await ensureBuilt();
+  return spawnBytes(process.execPath, [path.join(ROOT, 'bin', 'ringkeeper.js'), ...args, '--config', configFile], input,
+    { cwd: path.dirname(configFile), env: cliEnv(), timeoutMs: 60_000 });
+}
+
+let commands: string | undefined;
+/** Whether the built CLI lists a command in its usage (e.g. the payload commands, once they land). */
+export async function ringkeeperHasCommand(name: string): Promise<boolean> {
+  await ensureBuilt();
+  if (commands === undefined) {
+    const r = existsSync(CLI_ENTRY)
+      ? await spawnCollect(process.execPath, [path.join(ROOT, 'bin', 'ringkeeper.js'), '--help'], undefined, { cwd: ROOT, env: cliEnv(), timeoutMs: 30_000 })
+      : { stdout: '', stderr: '' };
+    commands = r.stdout + r.stderr;
+  }
+  return new RegExp(`^\\s*ringkeeper ${name}\\b`, 'm').test(commands);
 }
 
 /** Like ringkeeper(), but exit 0 and one JSON object are required. */
