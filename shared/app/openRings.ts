@@ -1,4 +1,4 @@
-import { ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
+import { ContainerClient, newPipeline, type RequestPolicyFactory, type StoragePipelineOptions } from '@azure/storage-blob';
 import type { CryptographyClientOptions } from '@azure/keyvault-keys';
 import type { TokenCredential } from '@azure/identity';
 import { defaultCredential } from '../azure/credentials';
@@ -22,8 +22,9 @@ export interface RingHandle {
 export interface OpenRingsOptions {
   env?: NodeJS.ProcessEnv;
   credential?: TokenCredential;
-  /** Extra SDK pipeline options (tests and the bench count requests with a policy here). */
   storagePipeline?: StoragePipelineOptions;
+  /** Extra SDK pipeline policies (tests and the bench count storage requests with one). */
+  storagePolicies?: RequestPolicyFactory[];
   keyVaultClientOptions?: CryptographyClientOptions;
 }
 
@@ -62,8 +63,10 @@ function containerFor(ring: RingConfig, where: string, options: OpenRingsOptions
     const prefix = isEmulator ? `/${url.pathname.split('/')[1]}` : '';
     const containerUrl = `${url.origin}${prefix}/${segments[0]}`;
     const blobName = decodeURIComponent(segments.slice(1).join('/'));
-    return { container: new ContainerClient(containerUrl, options.credential ?? defaultCredential(), options.storagePipeline), blobName, isEmulator };
+    const pipeline = newPipeline(options.credential ?? defaultCredential(), options.storagePipeline);
+    pipeline.factories.push(...(options.storagePolicies ?? []));
+    return { container: new ContainerClient(containerUrl, pipeline), blobName, isEmulator };
   }
   const storage = resolveStorage(ring.storage!, `${where}.storage`, options.env, () => options.credential ?? defaultCredential());
-  return { container: storage.blobService(options.storagePipeline).getContainerClient(ring.container!), blobName: ring.blob!, isEmulator: storage.isEmulator };
+  return { container: storage.blobService(options.storagePipeline, options.storagePolicies).getContainerClient(ring.container!), blobName: ring.blob!, isEmulator: storage.isEmulator };
 }

@@ -1,5 +1,5 @@
-import { BlobServiceClient, type StoragePipelineOptions } from '@azure/storage-blob';
-import { QueueServiceClient, type StoragePipelineOptions as QueuePipelineOptions } from '@azure/storage-queue';
+import { AnonymousCredential, BlobServiceClient, newPipeline, StorageSharedKeyCredential, type RequestPolicyFactory, type StoragePipelineOptions } from '@azure/storage-blob';
+import { newPipeline as newQueuePipeline, QueueServiceClient, type StoragePipelineOptions as QueuePipelineOptions } from '@azure/storage-queue';
 import type { TokenCredential } from '@azure/identity';
 import type { StorageReference } from '../config/types';
 import { ConfigError } from '../config/ConfigError';
@@ -10,8 +10,9 @@ export interface StorageConnection {
   /** Non-secret description for logs and status ("devstoreaccount1 (emulator)", "https://acct.blob..."). */
   readonly description: string;
   readonly isEmulator: boolean;
-  blobService(options?: StoragePipelineOptions): BlobServiceClient;
-  queueService(options?: QueuePipelineOptions): QueueServiceClient;
+  /** `policies` are appended to the SDK pipeline, next to the transport: they see every attempt. */
+  blobService(options?: StoragePipelineOptions, policies?: RequestPolicyFactory[]): BlobServiceClient;
+  queueService(options?: QueuePipelineOptions, policies?: RequestPolicyFactory[]): QueueServiceClient;
 }
 
 const DEVELOPMENT_STORAGE = 'UseDevelopmentStorage=true';
@@ -57,13 +58,13 @@ function fromServiceUris(
   return {
     description,
     isEmulator: isEmulatorUri(description),
-    blobService(options) {
+    blobService(options, policies) {
       if (!blobServiceUri) throw new ConfigError(`${where}.blobServiceUri`, 'no blob service URI configured');
-      return new BlobServiceClient(blobServiceUri, credential(), options);
+      return new BlobServiceClient(blobServiceUri, withPolicies(newPipeline(credential(), options), policies));
     },
-    queueService(options) {
+    queueService(options, policies) {
       if (!queueServiceUri) throw new ConfigError(`${where}.queueServiceUri`, 'no queue service URI configured');
-      return new QueueServiceClient(queueServiceUri, credential(), options);
+      return new QueueServiceClient(queueServiceUri, withPolicies(newQueuePipeline(credential(), options), policies));
     },
   };
 }
@@ -75,14 +76,22 @@ function fromConnectionString(raw: string, where: string): StorageConnection {
   const blobEndpoint = parts.get('blobendpoint') ?? (account ? `${parts.get('defaultendpointsprotocol') ?? 'https'}://${account}.blob.${parts.get('endpointsuffix') ?? 'core.windows.net'}` : undefined);
   const queueEndpoint = parts.get('queueendpoint') ?? (account ? `${parts.get('defaultendpointsprotocol') ?? 'https'}://${account}.queue.${parts.get('endpointsuffix') ?? 'core.windows.net'}` : undefined);
   const description = `${account ?? 'account'} (${blobEndpoint ?? queueEndpoint ?? 'no endpoint'})`;
+  const key = parts.get('accountkey');
+  const sas = parts.get('sharedaccesssignature');
+  if (!sas && !(account && key)) throw new ConfigError(where, 'the connection string needs AccountName and AccountKey, or SharedAccessSignature');
+  const credential = () => (sas ? new AnonymousCredential() : new StorageSharedKeyCredential(account!, key!));
+  const endpoint = (uri: string | undefined, service: string) => {
+    if (!uri) throw new ConfigError(where, `the connection string has no ${service} endpoint`);
+    return sas ? `${uri}?${sas.replace(/^\?/, '')}` : uri;
+  };
   return {
     description,
     isEmulator: account === 'devstoreaccount1' || isEmulatorUri(blobEndpoint ?? queueEndpoint ?? ''),
-    blobService(options) {
-      return BlobServiceClient.fromConnectionString(connectionString, options);
+    blobService(options, policies) {
+      return new BlobServiceClient(endpoint(blobEndpoint, 'blob'), withPolicies(newPipeline(credential(), options), policies));
     },
-    queueService(options) {
-      return QueueServiceClient.fromConnectionString(connectionString, options);
+    queueService(options, policies) {
+      return new QueueServiceClient(endpoint(queueEndpoint, 'queue'), withPolicies(newQueuePipeline(credential(), options), policies));
     },
   };
 }
@@ -114,3 +123,8 @@ function isEmulatorUri(uri: string): boolean {
   return /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//i.test(uri + '/');
 }
 
+
+function withPolicies<P extends { factories: unknown[] }>(pipeline: P, policies: RequestPolicyFactory[] | undefined): P {
+  if (policies) pipeline.factories.push(...policies);
+  return pipeline;
+}
