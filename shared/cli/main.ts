@@ -1,6 +1,7 @@
 import { classifyError } from '../app/classifyError';
 import { ConfigError } from '../config/ConfigError';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './CliIo';
+import { runCacheCommand } from './cacheCommand';
 import { runDevCommand } from './devCommand';
 import { isKeyRingCommand, runKeyRingCommand } from './keyRingCommands';
 import { UsageError } from './parseArgs';
@@ -31,8 +32,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (isKeyRingCommand(command)) return await runKeyRingCommand(command, args, io);
     if (command === 'dev') return await runDevCommand(args, io);
     if (command === 'cache') {
-      // TODO(cache): static import once shared/cli/cacheCommand.ts lands.
-      const { runCacheCommand } = require('./cacheCommand') as { runCacheCommand(args: string[], io: CliIo): Promise<number> };
       return await runCacheCommand(args, io);
     }
     throw new UsageError(`unknown command "${command}"`);
