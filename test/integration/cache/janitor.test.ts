@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { toQueueMetadata } from '../../../shared/cache/frontEndMetadata';
+import { frontEndQueueName } from '../../../shared/cache/frontEndQueueName';
+import { idIndexName } from '../../../shared/cache/journalNames';
+import { runCacheJanitor } from '../../../shared/cache/runCacheJanitor';
+import { cacheSetup, fanOutPump, frontEnd, generic } from './cacheHarness';
+
+describe('cache janitor (Azurite)', () => {
+  it('deletes front-end queues with a stale heartbeat, keeps live ones and other channels\' queues', async () => {
+    const { ctx, publisher } = cacheSetup();
+    const live = frontEnd(ctx, 'alive');
+    await live.subscriber.start();
+    try {
+      const staleName = frontEndQueueName(ctx.config.frontEndQueuePrefix, 'production', 'gone');
+      const stale = ctx.queueService.getQueueClient(staleName);
+      await stale.create({ metadata: toQueueMetadata('production', 'gone', new Date(Date.now() - 11 * 60_000)) });
+      const stagingName = frontEndQueueName(ctx.config.frontEndQueuePrefix, 'staging', 'alive');
+      await ctx.queueService.getQueueClient(stagingName).create({ metadata: toQueueMetadata('staging', 'alive', new Date()) });
+
+      await publisher.publish(generic(1), { channel: 'production' });
+      // A stale front-end gets no deliveries.
+      await fanOutPump(ctx).drain();
+      expect((await stale.getProperties()).approximateMessagesCount).toBe(0);
+
+      const report = await runCacheJanitor(ctx);
+      const prod = report.channels.find((c) => c.channel === 'production')!;
+      expect(prod.frontEnds).toEqual({ live: 1, stale: 1, deleted: [staleName] });
+      expect(report.channels.find((c) => c.channel === 'staging')!.frontEnds).toEqual({ live: 1, stale: 0, deleted: [] });
+      expect(await stale.exists()).toBe(false);
+      expect(await ctx.queueService.getQueueClient(live.subscriber.queueName).exists()).toBe(true);
+      expect(prod).toMatchObject({ head: 1, oldest: 1, pruned: 0 });
+    } finally {
+      await live.subscriber.stop();
+    }
+  });
+
+  it('prunes entries older than the retention, always keeps the newest, removes their id index, and publishing continues after the head', async () => {
+    const { ctx, publisher } = cacheSetup({ retentionHours: 1 });
+    const results = [];
+    for (let i = 1; i <= 5; i++) results.push(await publisher.publish(generic(i), { channel: 'production' }));
+    const fresh = await runCacheJanitor(ctx);
+    expect(fresh.channels[0]).toMatchObject({ channel: 'production', head: 5, oldest: 1, pruned: 0 });
+
+    const later = await runCacheJanitor(ctx, { now: new Date(Date.now() + 2 * 3_600_000) });
+    expect(later.channels[0]).toMatchObject({ head: 5, oldest: 5, pruned: 4 });
+    expect(await ctx.journal.exists('production', 4)).toBe(false);
+    expect(await ctx.journal.exists('production', 5)).toBe(true);
+    expect(await ctx.journal.container.getBlobClient(idIndexName('production', results[0]!.id)).exists()).toBe(false);
+    expect(await ctx.journal.owner('production', results[4]!.id)).toBe(5);
+    expect((await publisher.publish(generic(6), { channel: 'production' })).sequence).toBe(6);
+    expect(later.rejected).toBe(0);
+  });
+});
