@@ -11,18 +11,32 @@ const UNKNOWN_IN_KEY = '<audit xmlns="urn:example:audit" by="ops">reviewed</audi
 
 const byId = (keys: AspKey[]) => Object.fromEntries(keys.map((k) => [k.id, k]));
 
-for (const variant of ['unencrypted', 'certificate'] as const) {
-  interopDescribe(`interop 4: ASP.NET Core writes (${variant}), ringkeeper keeps`, () => {
+interface Variant {
+  name: string;
+  title: string;
+  /** How ASP.NET Core protects the keys it writes. */
+  aspnet: 'none' | 'certificate' | 'rsa';
+  /** ringkeeper's protector for the keys it adds. */
+  ringkeeper: 'none' | 'rsa';
+}
+const VARIANTS: Variant[] = [
+  { name: 'unencrypted', title: 'unencrypted', aspnet: 'none', ringkeeper: 'none' },
+  { name: 'certificate', title: 'with ProtectKeysWithCertificate', aspnet: 'certificate', ringkeeper: 'rsa' },
+  { name: 'key vault format', title: 'with ProtectKeysWithAzureKeyVault (the ring\'s RSA key)', aspnet: 'rsa', ringkeeper: 'rsa' },
+];
+
+for (const variant of VARIANTS) {
+  interopDescribe(`interop 4: ASP.NET Core writes (${variant.name}), ringkeeper keeps`, () => {
     beforeAll(ensureBuilt);
 
-    it(`ringkeeper parses, rotates and revokes a ring ASP.NET Core wrote ${variant === 'certificate' ? 'with ProtectKeysWithCertificate' : 'unencrypted'}; ASP.NET Core keeps working`, { timeout: SCENARIO_TIMEOUT }, async () => {
-      // ringkeeper adds its keys with `none` next to unencrypted keys, with `rsa` next to certificate-protected ones.
-      const ring = await newRing(`s4${variant[0]}`, variant === 'certificate' ? { type: 'rsa' } : { type: 'none' });
-      const cert = variant === 'certificate' ? await makeCertificate(ring.dir) : undefined;
+    it(`ringkeeper parses, rotates and revokes a ring ASP.NET Core wrote ${variant.title}; ASP.NET Core keeps working`, { timeout: SCENARIO_TIMEOUT }, async () => {
+      const ring = await newRing(`s4${variant.aspnet}`, { type: variant.ringkeeper });
+      const cert = variant.aspnet === 'certificate' ? await makeCertificate(ring.dir) : undefined;
+      const rsaPemFile = variant.ringkeeper === 'rsa' ? ring.pemFile : undefined;
       const now = Date.now();
       const writer = (steps: AppSpec['steps']): AppSpec => ({
         name: 'writer', blobSasUrl: ring.sasUrl, autoGenerateKeys: true,
-        keyEncryption: variant === 'certificate' ? 'certificate' : 'none', certificatePfxFile: cert, steps,
+        keyEncryption: variant.aspnet, certificatePfxFile: cert, rsaPemFile, steps,
       });
       const part1 = await aspnet([writer([
         { op: 'storeElement', xml: UNKNOWN_TOP_1 },
@@ -52,7 +66,11 @@ for (const variant of ['unencrypted', 'certificate'] as const) {
       expect(originalTop).toContain(UNKNOWN_TOP_1);
       expect(originalTop).toContain(UNKNOWN_TOP_2);
       const encryptedSecrets = [...withAudit.matchAll(/<encryptedSecret[\s\S]*?<\/encryptedSecret>/g)].map((m) => m[0]);
-      expect(encryptedSecrets.length).toBe(variant === 'certificate' ? 3 : 0);
+      expect(encryptedSecrets.length).toBe(variant.aspnet === 'none' ? 0 : 3);
+      if (variant.aspnet === 'rsa') {
+        // Written by the Key Vault encryptor with the package's real assembly identity.
+        expect(withAudit).toContain('decryptorType="Azure.Extensions.AspNetCore.DataProtection.Keys.AzureKeyVaultXmlDecryptor, Azure.Extensions.AspNetCore.DataProtection.Keys, Version=1.6.4.0, Culture=neutral, PublicKeyToken=92742159e12e44c8"');
+      }
 
       // ringkeeper parses it: same keys, same revocation, same default as ASP.NET Core.
       const rk = (...args: string[]) => ringkeeperJson(ring.configFile, ...args, '--ring', ring.name, '--json');
@@ -60,6 +78,11 @@ for (const variant of ['unencrypted', 'certificate'] as const) {
       expect(parsed.keys.map((k: any) => k.id).sort()).toEqual([ka, kb.keyId, kx.keyId].sort());
       expect(parsed.keys.find((k: any) => k.id === kx.keyId).revoked).toBe(true);
       expect(parsed.defaultKey).toBe(ka);
+      if (variant.aspnet === 'rsa') {
+        // ringkeeper unwraps the master keys .NET's Key Vault encryptor wrote (BOM + declaration inside, AES-128-CBC).
+        const verify = await ringkeeper(ring.configFile, 'verify', '--ring', ring.name, '--json');
+        expect(verify.code, `ringkeeper verify: ${verify.stdout}${verify.stderr}`).toBe(0);
+      }
 
       // ringkeeper rotates (manual rotation: activates after the propagation window) and revokes one of ASP.NET Core's keys.
       const forced = await rk('rotate', '--force');
@@ -76,15 +99,15 @@ for (const variant of ['unencrypted', 'certificate'] as const) {
       expect(u1, 'top-level <extension> kept byte-identical').toBeGreaterThanOrEqual(0);
       expect(u2, 'top-level <note> kept byte-identical').toBeGreaterThan(u1);
       expect(rewritten, 'unknown child of an ASP.NET Core key kept byte-identical').toContain(UNKNOWN_IN_KEY);
-      for (const secret of encryptedSecrets) expect(rewritten, 'certificate-encrypted secret kept byte-identical').toContain(secret);
+      if (variant.aspnet === 'certificate') {
+        for (const secret of encryptedSecrets) expect(rewritten, 'certificate-encrypted secret kept byte-identical').toContain(secret);
+      }
 
       // ASP.NET Core reads the result: its keys with their exact (100 ns) dates, its old payload, and the new key once propagated.
       const later = iso(Date.parse(parsed.now) + 2 * DAY + 3600_000);
       const reader: AppSpec = {
         name: 'reader', blobSasUrl: ring.sasUrl, autoGenerateKeys: false,
-        keyEncryption: variant === 'certificate' ? 'certificate' : 'none',
-        certificatePfxFile: cert,
-        rsaPemFile: variant === 'certificate' ? ring.pemFile : undefined,
+        keyEncryption: variant.aspnet, certificatePfxFile: cert, rsaPemFile,
         steps: [
           { op: 'status' },
           { op: 'unprotect', payload: pa.payload },

@@ -72,7 +72,7 @@ function sourceHash(): string {
       if (e.name === 'bin' || e.name === 'obj') continue;
       const f = path.join(dir, e.name);
       if (e.isDirectory()) walk(f);
-      else if (/\.(cs|csproj|props|targets|config|json)$/.test(e.name)) h.update(f).update(readFileSync(f));
+      else if (/\.(cs|csproj|props|targets|config|json|snk)$/.test(e.name)) h.update(f).update(readFileSync(f));
     }
   };
   walk(DOTNET_DIR);
