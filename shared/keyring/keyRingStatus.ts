@@ -53,7 +53,12 @@ export function ringStatus(ring: KeyRing, now: number, policy: PolicySettings, p
   if (!current.defaultKey) {
     problems.push(
       current.fallbackKey
-        ? { code: 'fallback_key_in_use', severity: 'warning', message: `no key resolves as the default key now; apps with key generation disabled use the fallback key {${current.fallbackKey.id}}` }
+        ? {
+            code: 'fallback_key_in_use',
+            // An expired fallback means the ring has run out of keys; an unexpired one is a key still propagating.
+            severity: current.fallbackKey.expirationDate <= now ? 'critical' : 'warning',
+            message: `no key resolves as the default key now; apps with key generation disabled use the fallback key {${current.fallbackKey.id}}${current.fallbackKey.expirationDate <= now ? ', which has expired' : ''}`,
+          }
         : { code: 'no_default_key', severity: 'critical', message: 'no usable key: apps with key generation disabled cannot protect data ("The key ring does not contain a valid default protection key")' },
     );
   } else if (current.defaultKey.creationDate > now - KEY_PROPAGATION_WINDOW) {

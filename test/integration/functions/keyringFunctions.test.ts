@@ -1,0 +1,157 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { getKeyring } from '../../../functions/getKeyring';
+import { listKeyrings } from '../../../functions/listKeyrings';
+import { revokeKeyring } from '../../../functions/revokeKeyring';
+import { rotateKeyring } from '../../../functions/rotateKeyring';
+import { rotateKeyrings } from '../../../functions/rotateKeyrings';
+import { azurite, uniqueName } from '../../support/storage';
+
+const workDir = mkdtempSync(path.join(tmpdir(), 'ringkeeper-functions-'));
+const keyFile = path.join(workDir, 'kek.pem');
+writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+
+let containers: Record<string, string>;
+let logs: string[];
+
+beforeEach(() => {
+  containers = { production: uniqueName('prod'), staging: uniqueName('staging') };
+  process.env.RINGKEEPER_CONFIG_JSON = JSON.stringify({
+    storage: { connectionString: azurite().connectionString },
+    rings: Object.entries(containers).map(([name, container]) => ({ name, container, protector: { type: 'rsa', keyFile } })),
+  });
+  logs = [];
+});
+
+function context(functionName: string): InvocationContext {
+  return new InvocationContext({ functionName, invocationId: uniqueName('inv'), logHandler: (level, ...args) => logs.push(`${level} ${args.map(String).join(' ')}`) });
+}
+
+function request(method: string, url: string, params: Record<string, string> = {}, body?: string): HttpRequest {
+  return new HttpRequest({ method, url: `http://localhost:7071/api/${url}`, params, body: body === undefined ? undefined : { string: body }, headers: { 'content-type': 'application/json' } });
+}
+
+function bodyOf(response: HttpResponseInit): any {
+  return response.jsonBody ?? JSON.parse(String(response.body));
+}
+
+function ringBlob(ring: string) {
+  return BlobServiceClient.fromConnectionString(azurite().connectionString).getContainerClient(containers[ring]!).getBlockBlobClient('keys.xml');
+}
+
+/** No response or log line may carry key material: master keys, wrapped keys, ciphertext. */
+async function expectNoKeyMaterial(...texts: string[]) {
+  const blob = (await ringBlob('production').downloadToBuffer()).toString('utf8');
+  const secrets = [...blob.matchAll(/<(key|value|iv)>([^<]+)<\/\1>/g)].map((m) => m[2]!);
+  expect(secrets.length).toBeGreaterThan(0);
+  for (const text of [...texts, ...logs]) for (const secret of secrets) expect(text).not.toContain(secret);
+}
+
+describe('key ring HTTP functions', () => {
+  it('rotates on request, then lists and reads status without key material', async () => {
+    const rotated = await rotateKeyring(request('POST', 'keyrings/production/rotate', { ring: 'production' }, ''), context('rotate-keyring'));
+    expect(rotated.status).toBe(200);
+    const result = bodyOf(rotated);
+    expect(result).toMatchObject({ ring: 'production', action: 'bootstrap' });
+
+    const forced = bodyOf(await rotateKeyring(request('POST', 'keyrings/production/rotate', { ring: 'production' }, '{"force":true}'), context('rotate-keyring')));
+    expect(forced.action).toBe('forced');
+
+    const list = await listKeyrings(request('GET', 'keyrings'), context('list-keyrings'));
+    expect(list.status).toBe(200);
+    const rings = bodyOf(list).rings;
+    expect(rings.map((r: any) => [r.ring, r.keys.length])).toEqual([
+      ['production', 2],
+      ['staging', 0],
+    ]);
+    expect(rings[1].health).toBe('critical');
+
+    const one = await getKeyring(request('GET', 'keyrings/production?at=2031-01-01T00:00:00Z', { ring: 'production' }), context('get-keyring'));
+    const status = bodyOf(one);
+    // Every key has expired by then. The resolver rejects the forced key (its preferred candidate) and,
+    // as DefaultKeyResolver does, does not reconsider it as fallback: apps use the bootstrap key.
+    expect(status).toMatchObject({ ring: 'production', now: '2031-01-01T00:00:00Z', defaultKey: result.newKeyId, resolution: 'fallback', health: 'critical' });
+    await expectNoKeyMaterial(JSON.stringify(rotated), JSON.stringify(list), JSON.stringify(one));
+  });
+
+  it('revokes a key by id and all keys, writing replacements', async () => {
+    const boot = bodyOf(await rotateKeyring(request('POST', 'x', { ring: 'staging' }), context('rotate-keyring')));
+    const one = await revokeKeyring(request('POST', 'x', { ring: 'staging' }, JSON.stringify({ keyId: boot.newKeyId.toUpperCase(), reason: 'leaked' })), context('revoke-keyring'));
+    expect(one.status).toBe(200);
+    expect(bodyOf(one)).toMatchObject({ action: 'revoked', revokedKeyIds: [boot.newKeyId] });
+    const all = bodyOf(await revokeKeyring(request('POST', 'x', { ring: 'staging' }, '{"all":true}'), context('revoke-keyring')));
+    expect(all.revokedKeyIds).toEqual(['*']);
+    expect(all.newKeys).toHaveLength(1);
+    const xml = (await ringBlob('staging').downloadToBuffer()).toString('utf8');
+    expect(xml).toContain('<reason>leaked</reason>');
+    expect(xml).toContain('<key id="*" />');
+  });
+
+  it.each([
+    ['an unknown ring', () => rotateKeyring(request('POST', 'x', { ring: 'nope' }), context('rotate-keyring')), 404, 'ring_not_found'],
+    ['a malformed body', () => rotateKeyring(request('POST', 'x', { ring: 'production' }, '{force'), context('rotate-keyring')), 400, 'invalid_request'],
+    ['a body that is not an object', () => rotateKeyring(request('POST', 'x', { ring: 'production' }, '[true]'), context('rotate-keyring')), 400, 'invalid_request'],
+    ['an unknown property', () => rotateKeyring(request('POST', 'x', { ring: 'production' }, '{"forse":true}'), context('rotate-keyring')), 400, 'invalid_request'],
+    ['immediate without force', () => rotateKeyring(request('POST', 'x', { ring: 'production' }, '{"immediate":true}'), context('rotate-keyring')), 400, 'invalid_request'],
+    ['a revoke naming no key', () => revokeKeyring(request('POST', 'x', { ring: 'production' }, '{}'), context('revoke-keyring')), 400, 'invalid_request'],
+    ['a revoke naming a key and all', () => revokeKeyring(request('POST', 'x', { ring: 'production' }, '{"keyId":"00000000-0000-0000-0000-000000000001","all":true}'), context('revoke-keyring')), 400, 'invalid_request'],
+    ['a revoke of a key not in the ring', () => revokeKeyring(request('POST', 'x', { ring: 'production' }, '{"keyId":"00000000-0000-0000-0000-000000000001"}'), context('revoke-keyring')), 404, 'key_not_found'],
+    ['a bad "at"', () => getKeyring(request('GET', 'x?at=soon', { ring: 'production' }), context('get-keyring')), 400, 'invalid_request'],
+  ])('answers %s with problem+json', async (_label, call, status, code) => {
+    const response = await call();
+    expect(response.status).toBe(status);
+    expect((response.headers as Record<string, string>)['content-type']).toBe('application/problem+json');
+    expect(bodyOf(response)).toMatchObject({ status, code });
+  });
+
+  it('answers a corrupt ring with 500 keyring_malformed and leaves it alone', async () => {
+    const blob = ringBlob('production');
+    await BlobServiceClient.fromConnectionString(azurite().connectionString).getContainerClient(containers.production!).createIfNotExists();
+    await blob.upload('<repository><key></repository>', 30);
+    const response = await rotateKeyring(request('POST', 'x', { ring: 'production' }), context('rotate-keyring'));
+    expect(response.status).toBe(500);
+    expect(bodyOf(response)).toMatchObject({ code: 'keyring_malformed' });
+    expect((await blob.downloadToBuffer()).toString()).toBe('<repository><key></repository>');
+  });
+
+  it('answers a missing configuration with 500 config_invalid naming the setting', async () => {
+    delete process.env.RINGKEEPER_CONFIG_JSON;
+    const response = await listKeyrings(request('GET', 'keyrings'), context('list-keyrings'));
+    expect(response.status).toBe(500);
+    expect(bodyOf(response)).toMatchObject({ code: 'config_invalid' });
+    expect(bodyOf(response).detail).toMatch(/RINGKEEPER_CONFIG_JSON/);
+  });
+});
+
+describe('rotate-keyrings timer', () => {
+  const timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+
+  it('rotates every ring and logs what it did', async () => {
+    await rotateKeyrings(timer, context('rotate-keyrings'));
+    expect(logs.filter((l) => /ring (production|staging): bootstrap \(new key [0-9a-f-]{36}\)/.test(l))).toHaveLength(2);
+    await expectNoKeyMaterial();
+  });
+
+  it('keeps going when one ring fails, then fails the run', async () => {
+    await BlobServiceClient.fromConnectionString(azurite().connectionString).getContainerClient(containers.production!).createIfNotExists();
+    await ringBlob('production').upload('garbage', 7);
+    await expect(rotateKeyrings(timer, context('rotate-keyrings'))).rejects.toThrow(/rotation failed for 1 of 2 rings: production/);
+    expect(logs.some((l) => /ring staging: bootstrap/.test(l))).toBe(true);
+    expect(logs.some((l) => /ring production: keyring_malformed/.test(l))).toBe(true);
+  });
+
+  it('races an HTTP rotation on one ring and the ring ends with exactly one new key', async () => {
+    await Promise.all([
+      rotateKeyrings(timer, context('rotate-keyrings')),
+      rotateKeyring(request('POST', 'x', { ring: 'production' }), context('rotate-keyring')),
+      rotateKeyring(request('POST', 'x', { ring: 'production' }), context('rotate-keyring')),
+    ]);
+    const xml = (await ringBlob('production').downloadToBuffer()).toString('utf8');
+    expect(xml.match(/<key id="[0-9a-f-]{36}"/g)).toHaveLength(1);
+  });
+});
