@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { validateEnvelope } from '../../../shared/cache/validateEnvelope';
+import { toEnvelope } from '../../../shared/cache/toEnvelope';
+import { parseFrontEndMessage } from '../../../shared/cache/parseFrontEndMessage';
+import { describeInstruction } from '../../../shared/cache/describeInstruction';
+import { fromQueueMetadata, isLive, toQueueMetadata } from '../../../shared/cache/frontEndMetadata';
+import { UMBRACO_CONTENT_TYPE, UMBRACO_USER, VALID } from './envelopeFixtures';
+
+describe('validateEnvelope error messages name the field', () => {
+  it('lists every problem with its path', () => {
+    const result = validateEnvelope({ version: 1, channel: 'Prod', instructions: [{ RefreshType: 9, RefresherId: 'x' }, { refresher: 'a', type: 'Nope', ids: [true] }] });
+    expect(result.ok).toBe(false);
+    const errors = (result as { errors: string[] }).errors;
+    expect(errors).toEqual([
+      'id: is missing',
+      'channel: must be 1-24 lowercase letters, digits and single inner hyphens',
+      'origin: is missing',
+      'createdAt: is missing',
+      'instructions[0].RefreshType: must be an integer 0-5 (RefreshMethodType)',
+      'instructions[0].RefresherId: must be a GUID',
+      'instructions[1].type: must be one of RefreshAll, RefreshByGuid, RefreshById, RefreshByIds, RefreshByJson, RemoveById or 0-5',
+      'instructions[1].ids[0]: must be an integer or a non-empty string',
+    ]);
+  });
+});
+
+describe('toEnvelope', () => {
+  const defaults = { channel: 'production', origin: 'cli', now: () => new Date('2024-01-02T03:04:05.000Z'), newId: () => '11111111-2222-4333-8444-555555555555' };
+  it('wraps instructions and fills defaults', () => {
+    expect(toEnvelope([UMBRACO_USER], defaults)).toEqual({ ok: true, envelope: { version: 1, id: '11111111-2222-4333-8444-555555555555', channel: 'production', origin: 'cli', createdAt: '2024-01-02T03:04:05.000Z', instructions: [UMBRACO_USER] } });
+    expect(toEnvelope(UMBRACO_CONTENT_TYPE, defaults)).toMatchObject({ ok: true, envelope: { instructions: [UMBRACO_CONTENT_TYPE] } });
+    expect(toEnvelope({ instructions: [{ refresher: 'x', type: 0 }], origin: 'mine' }, defaults)).toMatchObject({ ok: true, envelope: { origin: 'mine' } });
+  });
+  it('keeps given fields (a wrong version stays wrong), lower-cases the id and refuses another channel', () => {
+    const env = VALID[0]![1] as { id: string };
+    expect(toEnvelope({ ...env, id: env.id.toUpperCase() }, defaults)).toMatchObject({ ok: true, envelope: { id: env.id.toLowerCase() } });
+    expect(toEnvelope({ ...env, version: 7 }, defaults)).toMatchObject({ ok: false, code: 'unsupported_version' });
+    expect(toEnvelope({ ...env, channel: 'staging' }, defaults)).toMatchObject({ ok: false, code: 'channel_mismatch' });
+    expect(toEnvelope('text', defaults)).toMatchObject({ ok: false, code: 'not_an_object' });
+    expect(toEnvelope([], defaults)).toMatchObject({ ok: false, code: 'invalid_envelope' });
+  });
+});
+
+describe('front-end messages and metadata', () => {
+  const envelope = VALID[3]![1] as { channel: string; id: string };
+  it('accepts exactly one of envelope, inJournal, void', () => {
+    const base = { version: 1, channel: 'production', sequence: 3, id: envelope.id };
+    expect(parseFrontEndMessage(JSON.stringify({ ...base, envelope }))).toMatchObject({ sequence: 3, envelope });
+    expect(parseFrontEndMessage(JSON.stringify({ ...base, inJournal: true }))).toMatchObject({ inJournal: true });
+    expect(parseFrontEndMessage(JSON.stringify({ ...base, void: true, inJournal: true }))).toMatch(/exactly one/);
+    expect(parseFrontEndMessage(JSON.stringify({ ...base, sequence: -1, void: true }))).toMatch(/sequence/);
+    expect(parseFrontEndMessage(JSON.stringify({ ...base, channel: 'staging', envelope }))).toMatch(/channel differs/);
+    expect(parseFrontEndMessage('nope')).toBe('not JSON');
+  });
+
+  it('round-trips metadata and judges liveness by the heartbeat', () => {
+    const now = new Date('2024-01-01T00:10:00Z');
+    const meta = fromQueueMetadata(toQueueMetadata('production', 'wëb 01/ä', new Date('2024-01-01T00:00:00Z')))!;
+    expect(meta).toEqual({ channel: 'production', instance: 'wëb 01/ä', heartbeat: new Date('2024-01-01T00:00:00Z') });
+    expect(isLive(meta, now, 10)).toBe(true);
+    expect(isLive(meta, new Date(now.getTime() + 1), 10)).toBe(false);
+    expect(isLive({ ...meta, heartbeat: undefined }, now, 10)).toBe(false);
+    expect(fromQueueMetadata({ instance: 'x' })).toBeUndefined();
+  });
+
+  it('describes instructions for operators', () => {
+    expect(describeInstruction(UMBRACO_USER as never)).toBe('User RefreshByIds ids=[1]');
+    expect(describeInstruction({ refresher: 'content', type: 2, ids: [5] })).toBe('content RefreshById ids=[5]');
+  });
+});
