@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { readConfigFile, CONFIG_FILE_SETTING } from '../config/loadConfig';
 import { ensureLocalEnvironment } from '../config/localDefault';
 import type { RingkeeperConfig } from '../config/types';
@@ -16,7 +15,7 @@ export interface CliConfig {
 export async function resolveCliConfig(configFlag: string | undefined, io: CliIo): Promise<CliConfig> {
   const file = configFlag ?? io.env[CONFIG_FILE_SETTING];
   if (file) {
-    return { config: readConfigFile(path.resolve(io.cwd, file)), isLocalDefault: false, close: async () => {} };
+    return { config: readConfigFile(file, io.cwd), isLocalDefault: false, close: async () => {} };
   }
   const local = await ensureLocalEnvironment(io.cwd, io.env);
   return {

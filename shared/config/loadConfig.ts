@@ -8,8 +8,8 @@ export const CONFIG_JSON_SETTING = 'RINGKEEPER_CONFIG_JSON';
 export const CONFIG_FILE_SETTING = 'RINGKEEPER_CONFIG';
 
 /** Reads and validates a configuration file; relative paths inside it resolve against its folder. */
-export function readConfigFile(file: string): RingkeeperConfig {
-  const full = path.resolve(file);
+export function readConfigFile(file: string, cwd = process.cwd()): RingkeeperConfig {
+  const full = path.resolve(cwd, file);
   let text: string;
   try {
     text = readFileSync(full, 'utf8');
@@ -29,7 +29,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env, cwd 
     return parseConfig(parseJson(inline, CONFIG_JSON_SETTING), CONFIG_JSON_SETTING, cwd);
   }
   const file = env[CONFIG_FILE_SETTING];
-  if (file !== undefined && file.trim() !== '') return readConfigFile(path.resolve(cwd, file));
+  if (file !== undefined && file.trim() !== '') return readConfigFile(file, cwd);
   return undefined;
 }
 

@@ -2,7 +2,7 @@ import { DAY, formatDotnetDate } from '../dotnetDate';
 import { isRevoked, mostRecentMassRevocation, REVOKE_ALL, type KeyEntry, type KeyRing, type RevocationEntry } from '../KeyRing';
 import { newKeyId } from '../guid';
 import type { NewKeyDates } from '../KeyXmlWriter';
-import { compareKeyIds, firstGap, KEY_PROPAGATION_WINDOW, preferredKey, resolveDefaultKey, type ResolvableKey } from './DefaultKeyResolver';
+import { compareKeyIds, firstGap, KEY_PROPAGATION_WINDOW, MAX_SERVER_CLOCK_SKEW, preferredKey, resolveDefaultKey, type ResolvableKey } from './DefaultKeyResolver';
 
 export interface PolicySettings {
   keyLifetime: number;
@@ -96,14 +96,16 @@ function ensureCoverage(plan: RingPlan, ring: KeyRing, now: number, settings: Po
   const horizon = now + settings.renewBefore;
   const propagated = now + KEY_PROPAGATION_WINDOW;
   const revoking = plan.changes.some((c) => c.kind === 'revoke');
-  for (let round = 0; round < 6; round++) {
+  // Each round closes one gap; revoked keys that activate later in the window can each open one.
+  for (let round = 0; round < ring.keys.length + 4; round++) {
     const keys = ringAfter(ring, plan);
     let gap = firstGap(keys, now, horizon);
     if (gap === undefined) return;
     if (gap < propagated) {
       // Before the propagation window ends, apps prefer keys they already have: a new key cannot be
-      // the default yet, but it gives apps with generation disabled an unrevoked fallback.
-      if (!resolveDefaultKey(keys, now).defaultKey && !plan.changes.some((c) => c.kind === 'createKey' && c.dates.activationDate <= now)) {
+      // the default yet, but it gives apps with generation disabled an unrevoked fallback and takes
+      // over once propagated. One such key is enough: later runs must not add another.
+      if (!resolveDefaultKey(keys, now).defaultKey && !keys.some((k) => isTakingOver(k, now))) {
         addKey(plan, ring, now, now, settings, revoking ? 'replacement' : 'bootstrap');
         if (!revoking) {
           plan.warnings.push(`no usable default key existed: a key active now was written; apps started before ${formatDotnetDate(now)} may not see it until their next key ring refresh (up to 24 h)`);
@@ -111,12 +113,14 @@ function ensureCoverage(plan: RingPlan, ring: KeyRing, now: number, settings: Po
         continue;
       }
       const lateGap = firstGap(keys, propagated, horizon);
-      const fallback = resolveDefaultKey(keys, gap).fallbackKey;
-      plan.warnings.push(
-        `from ${formatDotnetDate(gap)} until ${formatDotnetDate(propagated)} no key can be the default (new keys need ${KEY_PROPAGATION_WINDOW / DAY} days to propagate); ` +
-          (fallback ? `apps with key generation disabled fall back to key {${fallback.id}}` : 'apps have no fallback key'),
-      );
-      if (lateGap === undefined) return;
+      if (lateGap === undefined) {
+        const fallback = resolveDefaultKey(keys, gap).fallbackKey;
+        plan.warnings.push(
+          `from ${formatDotnetDate(gap)} until ${formatDotnetDate(propagated)} no key can be the default (new keys need ${KEY_PROPAGATION_WINDOW / DAY} days to propagate); ` +
+            (fallback ? `apps with key generation disabled fall back to key {${fallback.id}}` : 'apps have no fallback key'),
+        );
+        return;
+      }
       gap = lateGap;
     }
     // From here on a key written now has propagated: make it the one the resolver prefers at the gap.
@@ -147,13 +151,27 @@ function addKey(plan: RingPlan, ring: KeyRing, now: number, activation: number, 
   });
 }
 
-/** Ties on activation date go to the lower key id; a new key must win them to become the default. */
+/**
+ * Ties on activation date go to the lower key id; a new key must win them to become the default.
+ * A random id usually does; against a very low id, derive one just below it (any GUID is valid).
+ */
 function idSortingBefore(ids: string[]): string {
-  for (let attempt = 0; attempt < 64; attempt++) {
+  if (ids.length === 0) return newKeyId();
+  for (let attempt = 0; attempt < 16; attempt++) {
     const id = newKeyId();
     if (ids.every((other) => compareKeyIds(id, other) < 0)) return id;
   }
-  return newKeyId();
+  const lowest = ids.reduce((a, b) => (compareKeyIds(a, b) <= 0 ? a : b));
+  const value = BigInt(`0x${lowest.replace(/-/g, '')}`);
+  if (value === 0n) return newKeyId();
+  const random = BigInt(`0x${newKeyId().replace(/-/g, '').slice(0, 16)}`);
+  const hex = (value - 1n - (random % value)).toString(16).padStart(32, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** An unrevoked, unexpired key already active that becomes the default once it has propagated. */
+function isTakingOver(key: ResolvableKey, now: number): boolean {
+  return !key.revoked && key.expirationDate > now && key.activationDate <= now + MAX_SERVER_CLOCK_SKEW && key.creationDate > now - KEY_PROPAGATION_WINDOW;
 }
 
 function applyRetention(plan: RingPlan, ring: KeyRing, now: number, settings: PolicySettings): void {
