@@ -309,7 +309,7 @@ export interface Ring {
   configFile: string;
   container: string;
   blob: string;
-  /** PKCS#8 PEM of the ring's RSA key (the `rsa` protector's key; also given to ASP.NET Core). */
+  /** PKCS#8 PEM of the ring's RSA key (the `rsa` protector's key; also given to ASP.NET Core); only for `rsa` rings. */
   pemFile: string;
   /** Read/write SAS URL of the ring's blob, for ASP.NET Core's blob repository. */
   sasUrl: string;
@@ -325,9 +325,11 @@ export async function newRing(prefix: string, protector: RingProtector = { type:
   const container = uniqueName(prefix);
   const blob = 'keys.xml';
   const name = 'r1';
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pemFile = path.join(dir, 'kek.pem');
-  writeFileSync(pemFile, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  if (protector.type === 'rsa') {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(pemFile, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  }
   const config = {
     rings: [{
       name,
