@@ -31,6 +31,7 @@ interopDescribe('interop 1: ringkeeper writes, ASP.NET Core reads', () => {
         { op: 'unprotect', payloadFrom: 'web-a:1', purposes: ['Cookies', 'v1'] },
         { op: 'unprotect', payloadFrom: 'web-a:1', purposes: ['Cookies', 'v2'] },
         { op: 'status', at: afterPropagation },
+        { op: 'status', at: iso(Date.now()) }, // the clocked path used by scenario 2, at the real now
       ]),
     ]);
     expect(a.error).toBeUndefined();
@@ -61,5 +62,6 @@ interopDescribe('interop 1: ringkeeper writes, ASP.NET Core reads', () => {
 
     // ringkeeper's "after propagation" answer matches ASP.NET Core two days on.
     expect(ok(b.results[2]).defaultKey).toBe(status.defaultKeyAfterPropagation);
+    expect(ok(b.results[3]).defaultKey).toBe(aspStatus.defaultKey);
   });
 });
