@@ -145,7 +145,7 @@ let built: Promise<void> | undefined;
 export function ensureBuilt(): Promise<void> {
   built ??= (async () => {
     const p = dotnetPresence();
-    if (!p.available) throw new Error(`CI=true and the interop suite cannot run real ASP.NET Core: ${p.reason}`);
+    if (!p.available) throw new Error(`the interop suite cannot run real ASP.NET Core${isCI() ? " (CI=true: not skipped)" : ""}: ${p.reason}`);
     await withLock('build', () => {
       buildRingkeeperIfStale();
       buildDotnetIfStale();
