@@ -50,8 +50,17 @@ export class PolicyError extends Error {
 }
 
 /** The keys of a ring as the resolver sees them, with revocation applied. */
-export function resolvableKeys(ring: KeyRing): (ResolvableKey & { entry?: KeyEntry })[] {
-  return ring.keys.map((k) => ({ ...k, entry: k, revoked: isRevoked(ring, k) }));
+export function resolvableKeys(ring: KeyRing): ResolvableKey[] {
+  const mass = mostRecentMassRevocation(ring);
+  const revokedIds = new Set(ring.revocations.map((r) => r.keyId));
+  return ring.keys.map((k) => ({
+    id: k.id,
+    creationDate: k.creationDate,
+    activationDate: k.activationDate,
+    expirationDate: k.expirationDate,
+    // Same rule as isRevoked, computed once for the whole ring.
+    revoked: revokedIds.has(k.id) || (mass !== undefined && k.creationDate < mass),
+  }));
 }
 
 /**

@@ -19,15 +19,15 @@ const NAME_START = ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const NAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'uy');
 const WHITESPACE = /[ \t\r\n]*/y;
+const TEXT_RUN = /[^<&]*/y;
+const ATTRIBUTE_RUN = /[^<&"'\t\n\r]*/y;
 const INVALID_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const DECLARATION = /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\3)?([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(yes|no)\5)?[ \t\r\n]*\?>/y;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-interface Frame {
-  element: XmlElement;
-  /** prefix -> namespace URI declared on this element. */
-  scope: Map<string, string>;
-}
+/** Namespace declarations of one element (prefix -> URI); most elements declare none. */
+type Scope = ReadonlyMap<string, string>;
+const NO_DECLARATIONS: Scope = new Map();
 
 /** Parses a complete XML document held in a string (already decoded from UTF-8, BOM removed). */
 export function parseXml(source: string, hadBom = false): XmlDocument {
@@ -36,6 +36,8 @@ export function parseXml(source: string, hadBom = false): XmlDocument {
 
 class Parser {
   private pos = 0;
+  /** In-scope namespace declarations, innermost last. */
+  private readonly scopes: Scope[] = [];
   constructor(private readonly src: string) {}
 
   parseDocument(hadBom: boolean): XmlDocument {
@@ -59,14 +61,16 @@ class Parser {
       else if (this.src.startsWith('<?', this.pos)) this.parseProcessingInstruction();
       else if (this.src[this.pos] === '<') {
         if (root) this.fail('there are multiple root elements');
-        root = this.parseElement([{ element: undefined as unknown as XmlElement, scope: rootScope }]);
+        this.scopes.push(rootScope);
+        root = this.parseElement();
+        this.scopes.pop();
       } else this.fail(root ? 'data is not allowed after the root element' : 'data is not allowed before the root element');
     }
     if (!root) this.fail('the root element is missing');
     return { source: this.src, hadBom, declaration, root };
   }
 
-  private parseElement(stack: Frame[]): XmlElement {
+  private parseElement(): XmlElement {
     const start = this.pos;
     this.pos++; // <
     const qname = this.readName('an element name');
@@ -87,23 +91,31 @@ class Parser {
       if (rawAttributes.some((a) => a.qname === name)) this.fail(`attribute "${name}" appears twice in <${qname}>`, at);
       rawAttributes.push({ qname: name, value, at });
     }
-    const scope = new Map<string, string>();
+    let scope: Map<string, string> | undefined;
     for (const a of rawAttributes) {
-      if (a.qname === 'xmlns') scope.set('', a.value);
+      if (a.qname === 'xmlns') (scope ??= new Map()).set('', a.value);
       else if (a.qname.startsWith('xmlns:')) {
         const prefix = a.qname.slice(6);
         if (a.value === '') this.fail(`the prefix "${prefix}" cannot be bound to an empty namespace`, a.at);
         if (prefix === 'xmlns' || (prefix === 'xml' && a.value !== XML_NAMESPACE)) this.fail(`the prefix "${prefix}" cannot be redeclared`, a.at);
-        scope.set(prefix, a.value);
+        (scope ??= new Map()).set(prefix, a.value);
       }
     }
-    const frames = [...stack, { element: undefined as unknown as XmlElement, scope }];
+    this.scopes.push(scope ?? NO_DECLARATIONS);
+    try {
+      return this.finishElement(qname, start, rawAttributes);
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  private finishElement(qname: string, start: number, rawAttributes: { qname: string; value: string; at: number }[]): XmlElement {
     const [prefix, localName] = this.splitName(qname, start);
     const element: XmlElement = {
       kind: 'element',
       qname,
       localName,
-      namespace: this.resolve(frames, prefix, start, true),
+      namespace: this.resolve(prefix, start, true),
       attributes: [],
       children: [],
       start,
@@ -113,7 +125,7 @@ class Parser {
     for (const a of rawAttributes) {
       const [aPrefix, aLocal] = this.splitName(a.qname, a.at);
       const isDeclaration = a.qname === 'xmlns' || aPrefix === 'xmlns';
-      const namespace = isDeclaration ? XMLNS_NAMESPACE : aPrefix === '' ? '' : this.resolve(frames, aPrefix, a.at, false);
+      const namespace = isDeclaration ? XMLNS_NAMESPACE : aPrefix === '' ? '' : this.resolve(aPrefix, a.at, false);
       const key = `{${namespace}}${aLocal}`;
       if (seen.has(key)) this.fail(`attribute "${a.qname}" duplicates another attribute in <${qname}> after namespace resolution`, a.at);
       seen.add(key);
@@ -126,11 +138,11 @@ class Parser {
       return element;
     }
     this.pos++; // >
-    this.parseContent(element, frames);
+    this.parseContent(element);
     return element;
   }
 
-  private parseContent(element: XmlElement, frames: Frame[]): void {
+  private parseContent(element: XmlElement): void {
     for (;;) {
       if (this.pos >= this.src.length) this.fail(`the element <${element.qname}> (line ${lineAt(this.src, element.start)}) is not closed (unexpected end of file)`);
       if (this.src.startsWith('</', this.pos)) {
@@ -148,7 +160,7 @@ class Parser {
       else if (this.src.startsWith('<![CDATA[', this.pos)) element.children.push(this.parseCData());
       else if (this.src.startsWith('<!', this.pos)) this.fail('markup declarations are not allowed in content');
       else if (this.src.startsWith('<?', this.pos)) element.children.push(this.parseProcessingInstruction());
-      else if (this.src[this.pos] === '<') element.children.push(this.parseElement(frames));
+      else if (this.src[this.pos] === '<') element.children.push(this.parseElement());
       else element.children.push(this.parseText());
     }
   }
@@ -156,14 +168,15 @@ class Parser {
   private parseText(): XmlNode {
     const start = this.pos;
     let value = '';
-    while (this.pos < this.src.length && this.src[this.pos] !== '<') {
-      const c = this.src[this.pos];
-      if (c === '&') value += this.readReference();
-      else {
-        if (c === ']' && this.src.startsWith(']]>', this.pos)) this.fail('"]]>" is not allowed in text');
-        value += c;
-        this.pos++;
-      }
+    for (;;) {
+      // Copy runs of plain characters at once; only references need work.
+      TEXT_RUN.lastIndex = this.pos;
+      const run = TEXT_RUN.exec(this.src)![0];
+      if (run.includes(']]>')) this.fail('"]]>" is not allowed in text', this.pos + run.indexOf(']]>'));
+      value += run;
+      this.pos += run.length;
+      if (this.src[this.pos] !== '&') break;
+      value += this.readReference();
     }
     return { kind: 'text', value: normalizeNewlines(value), cdata: false, start, end: this.pos };
   }
@@ -206,13 +219,17 @@ class Parser {
     this.pos++;
     let value = '';
     for (;;) {
+      ATTRIBUTE_RUN.lastIndex = this.pos;
+      const run = ATTRIBUTE_RUN.exec(this.src)![0];
+      value += run;
+      this.pos += run.length;
       const c = this.src[this.pos];
       if (c === undefined) this.fail(`the value of attribute "${name}" in <${elementName}> is not closed`);
       if (c === quote) break;
       if (c === '<') this.fail(`"<" is not allowed in the value of attribute "${name}"`);
       if (c === '&') value += this.readReference();
       else {
-        // Attribute-value normalisation (XML 1.0 §3.3.3): literal whitespace becomes a space.
+        // Attribute-value normalisation (XML 1.0 §3.3.3): literal whitespace (and the other quote) is kept as a space or itself.
         if (c === '\r' && this.src[this.pos + 1] === '\n') this.pos++;
         value += c === '\t' || c === '\n' || c === '\r' ? ' ' : c;
         this.pos++;
@@ -248,15 +265,15 @@ class Parser {
   }
 
   private splitName(qname: string, at: number): [string, string] {
+    if (!qname.includes(':')) return ['', qname];
     const parts = qname.split(':');
-    if (parts.length === 1) return ['', qname];
     if (parts.length > 2 || parts[0] === '' || parts[1] === '') this.fail(`"${qname}" is not a valid qualified name`, at);
     return [parts[0]!, parts[1]!];
   }
 
-  private resolve(frames: Frame[], prefix: string, at: number, isElement: boolean): string {
-    for (let i = frames.length - 1; i >= 0; i--) {
-      const ns = frames[i]!.scope.get(prefix);
+  private resolve(prefix: string, at: number, isElement: boolean): string {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const ns = this.scopes[i]!.get(prefix);
       if (ns !== undefined) return ns;
     }
     if (prefix === '' && isElement) return '';

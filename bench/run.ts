@@ -1,0 +1,44 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startAzurite } from '../shared/azure/azurite';
+import { runCacheBench } from './cache';
+import { runKeyRingBench } from './keyring';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const README = path.join(ROOT, 'bench', 'README.md');
+
+/**
+ * `npm run bench`: one Azurite (in memory, free ports) for every benchmark, figures written as JSON
+ * under bench/results/ and as tables between the markers in bench/README.md. `--quick` for a smoke run.
+ */
+async function main(argv: string[]): Promise<void> {
+  const quick = argv.includes('--quick');
+  const only = argv.find((a) => !a.startsWith('--'));
+  const azurite = await startAzurite();
+  try {
+    const sections: { name: string; markdown: string }[] = [];
+    if (!only || only === 'keyring') sections.push(await runKeyRingBench({ azurite, quick }));
+    if (!only || only === 'cache') sections.push(await runCacheBench({ azurite, quick }));
+    if (!quick) for (const section of sections) replaceSection(section.name, section.markdown);
+  } finally {
+    await azurite.stop();
+  }
+}
+
+function replaceSection(name: string, markdown: string): void {
+  const begin = `<!-- bench:${name}:begin -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const readme = readFileSync(README, 'utf8');
+  const from = readme.indexOf(begin);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`bench/README.md lacks the ${begin} … ${end} markers`);
+  writeFileSync(README, `${readme.slice(0, from + begin.length)}\n${markdown}\n${readme.slice(to)}`);
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
