@@ -20,15 +20,16 @@ export async function start(argv: string[] = process.argv.slice(2), appRoot = fi
   const stopAzurite = async () => {
     await local.azurite?.stop();
   };
-  if (local.azurite) process.stdout.write('Started Azurite on ports 10000/10001 (data in .ringkeeper/azurite).\n');
+  if (local.azurite) process.stdout.write(`Started Azurite (${describePorts(local.endpoints)}, data in .ringkeeper/azurite).\n`);
   if (!process.env[CONFIG_JSON_SETTING]?.trim() && !process.env[CONFIG_FILE_SETTING]?.trim()) {
     process.env[CONFIG_JSON_SETTING] = JSON.stringify(local.config);
   }
+  // The host's own storage (queues, timers) is the same Azurite; a full string works on any ports.
+  if (!process.env.AzureWebJobsStorage?.trim()) process.env.AzureWebJobsStorage = local.endpoints.connectionString;
 
   const func = await findCoreTools(appRoot);
   if (func) {
     const env = { ...process.env };
-    env.AzureWebJobsStorage ??= 'UseDevelopmentStorage=true';
     env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
     const args = ['start', ...(port !== undefined ? ['--port', String(port)] : [])];
     const child = spawn(func, args, { cwd: appRoot, env, stdio: 'inherit', shell: process.platform === 'win32' });
@@ -77,6 +78,11 @@ export async function start(argv: string[] = process.argv.slice(2), appRoot = fi
 function findAppRoot(): string {
   const fromDist = path.resolve(__dirname, '..', '..', '..');
   return existsSync(path.join(fromDist, 'host.json')) ? fromDist : process.cwd();
+}
+
+function describePorts(endpoints: { blobEndpoint: string; queueEndpoint: string }): string {
+  const port = (url: string) => new URL(url).port;
+  return `blob port ${port(endpoints.blobEndpoint)}, queue port ${port(endpoints.queueEndpoint)}`;
 }
 
 function portFrom(argv: string[]): number | undefined {
