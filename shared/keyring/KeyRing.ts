@@ -15,10 +15,13 @@ export interface KeyEntry {
   element: XmlElement;
 }
 
-/** A `<revocation>`; keyId '*' revokes every key created strictly before revocationDate. */
+/**
+ * A `<revocation>`; keyId '*' revokes every key created strictly before revocationDate. XmlKeyManager
+ * reads the date of mass revocations only, so a single-key revocation may lack a readable one.
+ */
 export interface RevocationEntry {
   keyId: string;
-  revocationDate: number;
+  revocationDate?: number;
   reason: string;
   element: XmlElement;
 }
@@ -28,13 +31,20 @@ export interface KeyRing {
   revocations: RevocationEntry[];
 }
 
+/** A `<key>` XmlKeyManager would log and skip (its id or a date does not parse): kept verbatim, never used. */
+export interface UnreadableKey {
+  element: XmlElement;
+  /** Names the element and what is wrong. */
+  problem: string;
+}
+
 export const REVOKE_ALL = '*';
 
 /** Only the most recent mass revocation counts, as in XmlKeyManager. */
 export function mostRecentMassRevocation(ring: KeyRing): number | undefined {
   let latest: number | undefined;
   for (const r of ring.revocations) {
-    if (r.keyId === REVOKE_ALL && (latest === undefined || r.revocationDate > latest)) latest = r.revocationDate;
+    if (r.keyId === REVOKE_ALL && r.revocationDate !== undefined && (latest === undefined || r.revocationDate > latest)) latest = r.revocationDate;
   }
   return latest;
 }

@@ -1,5 +1,5 @@
 import { TextDecoder } from 'node:util';
-import type { KeyEntry, KeyProtection, KeyRing, RevocationEntry } from './KeyRing';
+import type { KeyEntry, KeyProtection, KeyRing, RevocationEntry, UnreadableKey } from './KeyRing';
 import { REVOKE_ALL } from './KeyRing';
 import { KeyRingFormatError } from './KeyRingFormatError';
 import { parseDotnetDate } from './dotnetDate';
@@ -24,11 +24,13 @@ export class KeyRingDocument {
     readonly ring: KeyRing,
     /** Top-level elements other than key and revocation: kept verbatim. */
     readonly unknownElements: readonly XmlElement[],
+    /** Keys ASP.NET Core would skip: kept verbatim, reported, not used. */
+    readonly unreadableKeys: readonly UnreadableKey[],
   ) {}
 
   /** An empty ring (missing or zero-length blob). */
   static empty(): KeyRingDocument {
-    return new KeyRingDocument(undefined, { keys: [], revocations: [] }, []);
+    return new KeyRingDocument(undefined, { keys: [], revocations: [] }, [], []);
   }
 
   /** Parses blob content; throws KeyRingFormatError naming the element and the problem. */
@@ -52,10 +54,19 @@ export class KeyRingDocument {
     }
     const ring: KeyRing = { keys: [], revocations: [] };
     const unknown: XmlElement[] = [];
+    const unreadable: UnreadableKey[] = [];
     const ids = new Map<string, XmlElement>();
     for (const element of elementChildren(document.root)) {
       if (element.namespace === '' && element.localName === 'key') {
-        const key = readKey(element, text);
+        // As XmlKeyManager: a key whose id or dates do not parse is skipped, not fatal.
+        let key: KeyEntry;
+        try {
+          key = readKey(element, text);
+        } catch (err) {
+          if (!(err instanceof KeyRingFormatError)) throw err;
+          unreadable.push({ element, problem: err.message });
+          continue;
+        }
         const previous = ids.get(key.id);
         if (previous) {
           throw new KeyRingFormatError(where(element, text, attribute(element, 'id')), `the key {${key.id}} already exists in the key ring (first at line ${lineAt(text, previous.start)})`);
@@ -68,7 +79,7 @@ export class KeyRingDocument {
         unknown.push(element);
       }
     }
-    return new KeyRingDocument(document, ring, unknown);
+    return new KeyRingDocument(document, ring, unknown, unreadable);
   }
 
   /** Appends an element ringkeeper built (already serialised, no formatting) at the end of the ring. */
@@ -81,8 +92,10 @@ export class KeyRingDocument {
     this.deletions.add(element);
   }
 
-  get hasChanges(): boolean {
-    return this.additions.length > 0 || this.deletions.size > 0;
+  /** Top-level elements the serialised document will hold. */
+  get elementCount(): number {
+    const read = this.document ? elementChildren(this.document.root).length : 0;
+    return read + this.additions.length - this.deletions.size;
   }
 
   /** The blob content: untouched bytes where nothing changed, the same BOM choice as the source. */
@@ -125,9 +138,9 @@ function readKey(element: XmlElement, source: string): KeyEntry {
   const creationDate = date('creationDate');
   const activationDate = date('activationDate');
   const expirationDate = date('expirationDate');
+  // The descriptor is read lazily by ASP.NET Core (a bad one only fails CreateEncryptor), so it is not checked here.
   const descriptor = elementChildren(element).find((c) => c.namespace === '' && c.localName === 'descriptor');
-  if (!descriptor) return fail('has no <descriptor>');
-  return { id, creationDate, activationDate, expirationDate, ...readProtection(descriptor), element };
+  return { id, creationDate, activationDate, expirationDate, ...(descriptor ? readProtection(descriptor) : { protection: 'unknown' as const }), element };
 }
 
 function readProtection(descriptor: XmlElement): { protection: KeyProtection; kid?: string } {
@@ -152,13 +165,18 @@ function readRevocation(element: XmlElement, source: string): RevocationEntry {
   const fail = (problem: string): never => {
     throw new KeyRingFormatError(where(element, source), problem);
   };
+  // As XmlKeyManager.ProcessRevocationElement: any failure here is fatal for the whole ring.
   const children = elementChildren(element).filter((c) => c.namespace === '');
-  const dateElement = children.find((c) => c.localName === 'revocationDate') ?? fail('has no <revocationDate>');
-  const dateText = textContent(dateElement);
-  const revocationDate = parseDotnetDate(dateText) ?? fail(`<revocationDate> "${dateText}" is not an xsd:dateTime`);
   const keyElement = children.find((c) => c.localName === 'key') ?? fail('has no <key id="..."> (which key it revokes)');
   const rawId = attribute(keyElement, 'id') ?? fail('<key> has no id attribute');
   const keyId = rawId === REVOKE_ALL ? REVOKE_ALL : (normalizeGuid(rawId) ?? fail(`<key id="${rawId}"> is neither a GUID nor "*"`));
+  const dateElement = children.find((c) => c.localName === 'revocationDate');
+  const dateText = dateElement ? textContent(dateElement) : undefined;
+  const revocationDate = dateText === undefined ? undefined : parseDotnetDate(dateText);
+  // Only a mass revocation's date is read; a single-key revocation stands without one.
+  if (keyId === REVOKE_ALL && revocationDate === undefined) {
+    fail(dateText === undefined ? 'revokes all keys but has no <revocationDate>' : `<revocationDate> "${dateText}" is not an xsd:dateTime`);
+  }
   const reasonElement = children.find((c) => c.localName === 'reason');
   return { keyId, revocationDate, reason: reasonElement ? textContent(reasonElement) : '', element };
 }

@@ -1,6 +1,6 @@
 import type { RingHandle } from '../app/openRings';
 import { formatDotnetDate } from './dotnetDate';
-import { isRevoked, REVOKE_ALL, type KeyProtection, type KeyRing } from './KeyRing';
+import { isRevoked, REVOKE_ALL, type KeyProtection, type KeyRing, type UnreadableKey } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';
 import { firstGap, KEY_PROPAGATION_WINDOW, resolveDefaultKey } from './policy/DefaultKeyResolver';
 import { resolvableKeys, type PolicySettings } from './policy/RotationPolicy';
@@ -26,7 +26,9 @@ export interface RingStatus {
   /** The same two days from now, once every key written so far has propagated. */
   defaultKeyAfterPropagation: string | null;
   keys: { id: string; creationDate: string; activationDate: string; expirationDate: string; revoked: boolean; protection: KeyProtection }[];
-  revocations: { keyId: string; revocationDate: string; reason: string }[];
+  revocations: { keyId: string; revocationDate: string | null; reason: string }[];
+  /** Keys ASP.NET Core skips because their id or dates do not parse (kept in the blob, never used). */
+  unreadableKeys: string[];
   unknownElements: number;
   health: Health;
   problems: Problem[];
@@ -36,7 +38,7 @@ export async function readRingStatus(handle: RingHandle, at: number): Promise<Ri
   const stored = await handle.repository.read();
   const document = KeyRingDocument.parse(stored.content);
   return {
-    ...ringStatus(document.ring, at, handle.policy, handle.protectorType),
+    ...ringStatus(document.ring, at, handle.policy, handle.protectorType, document.unreadableKeys),
     ring: handle.name,
     location: handle.repository.location,
     etag: stored.etag ?? null,
@@ -45,7 +47,13 @@ export async function readRingStatus(handle: RingHandle, at: number): Promise<Ri
 }
 
 /** The pure part of status: resolution now and after the propagation window, and what is wrong. */
-export function ringStatus(ring: KeyRing, now: number, policy: PolicySettings, protectorType: string): Omit<RingStatus, 'ring' | 'location' | 'etag' | 'unknownElements'> {
+export function ringStatus(
+  ring: KeyRing,
+  now: number,
+  policy: PolicySettings,
+  protectorType: string,
+  unreadable: readonly UnreadableKey[] = [],
+): Omit<RingStatus, 'ring' | 'location' | 'etag' | 'unknownElements'> {
   const keys = resolvableKeys(ring);
   const current = resolveDefaultKey(keys, now);
   const later = resolveDefaultKey(keys, now + KEY_PROPAGATION_WINDOW);
@@ -74,6 +82,9 @@ export function ringStatus(ring: KeyRing, now: number, policy: PolicySettings, p
   if (protectorType !== 'none' && ring.keys.some((k) => k.protection === 'none')) {
     problems.push({ code: 'unencrypted_keys', severity: 'warning', message: 'some keys are stored unencrypted although the ring is configured with a protector' });
   }
+  for (const key of unreadable) {
+    problems.push({ code: 'unreadable_key', severity: 'warning', message: `ASP.NET Core skips this key (it is kept, unused): ${key.problem}` });
+  }
   if (ring.keys.some((k) => k.protection === 'unknown')) {
     problems.push({ code: 'unknown_protection', severity: 'warning', message: 'some keys use a descriptor or encryption ringkeeper does not recognise' });
   }
@@ -91,7 +102,8 @@ export function ringStatus(ring: KeyRing, now: number, policy: PolicySettings, p
       revoked: isRevoked(ring, k),
       protection: k.protection,
     })),
-    revocations: ring.revocations.map((r) => ({ keyId: r.keyId === REVOKE_ALL ? '*' : r.keyId, revocationDate: formatDotnetDate(r.revocationDate), reason: r.reason })),
+    revocations: ring.revocations.map((r) => ({ keyId: r.keyId === REVOKE_ALL ? '*' : r.keyId, revocationDate: r.revocationDate === undefined ? null : formatDotnetDate(r.revocationDate), reason: r.reason })),
+    unreadableKeys: unreadable.map((k) => k.problem),
     health,
     problems,
   };

@@ -1,6 +1,6 @@
 import type { RingHandle } from '../app/openRings';
-import { KeyRingDocument } from './KeyRingDocument';
 import type { KeyRing } from './KeyRing';
+import { KeyRingDocument } from './KeyRingDocument';
 import { keyXml, masterKeyXml, revocationXml } from './KeyXmlWriter';
 import { formatDotnetDate } from './dotnetDate';
 import type { NewKeyReason, RingPlan } from './policy/RotationPolicy';
@@ -51,10 +51,11 @@ export async function updateKeyRing(handle: RingHandle, planFor: (ring: KeyRing,
     const document = KeyRingDocument.parse(stored.content);
     const now = (options.now ?? Date.now)();
     const plan = planFor(document.ring, now);
+    for (const key of document.unreadableKeys) plan.warnings.push(`a key ASP.NET Core skips is kept unused: ${key.problem}`);
     if (plan.changes.length === 0) return result(handle.name, plan, stored.etag ?? null, attempt);
     await apply(handle, document, plan);
     const content = document.serialize();
-    assertSafeToWrite(handle, document.ring, content, plan);
+    assertSafeToWrite(handle, document, content, plan);
     try {
       const etag = await handle.repository.write(content, stored.etag);
       return result(handle.name, plan, etag, attempt);
@@ -85,12 +86,17 @@ async function apply(handle: RingHandle, document: KeyRingDocument, plan: RingPl
 }
 
 /**
- * Last line of defence before a write: the new content must parse, keep every key that was not
- * deliberately deleted, hold the planned keys, and carry no plaintext master key unless the ring's
- * protector is `none`.
+ * Last line of defence before a write: the new content must parse, hold every element that was not
+ * deliberately deleted (known or not), keep every key, hold the planned keys, and carry no
+ * plaintext master key unless the ring's protector is `none`.
  */
-function assertSafeToWrite(handle: RingHandle, before: KeyRing, content: Buffer, plan: RingPlan): void {
-  const after = KeyRingDocument.parse(content).ring;
+function assertSafeToWrite(handle: RingHandle, document: KeyRingDocument, content: Buffer, plan: RingPlan): void {
+  const reparsed = KeyRingDocument.parse(content);
+  if (reparsed.elementCount !== document.elementCount) {
+    throw new Error(`ring ${handle.name}: refusing to write: expected ${document.elementCount} elements, the new content holds ${reparsed.elementCount}`);
+  }
+  const before = document.ring;
+  const after = reparsed.ring;
   const deleted = new Set(plan.changes.flatMap((c) => (c.kind === 'deleteKey' ? [c.key.id] : [])));
   const ids = new Set(after.keys.map((k) => k.id));
   for (const key of before.keys) {

@@ -23,6 +23,7 @@ export interface DefaultKeyResolution<K extends ResolvableKey> {
 /**
  * ASP.NET Core's DefaultKeyResolver.FindDefaultKey: which key an app picks at `now`.
  * Every key is assumed usable (CreateEncryptor succeeds): ringkeeper verifies that separately.
+ * The fallback prefers keys old enough to have propagated, as the runtime does.
  */
 export function resolveDefaultKey<K extends ResolvableKey>(keys: readonly K[], now: number): DefaultKeyResolution<K> {
   const preferred = preferredKey(keys, now);
@@ -37,15 +38,18 @@ export function resolveDefaultKey<K extends ResolvableKey>(keys: readonly K[], n
 }
 
 /**
- * The only key the resolver considers as default at `now`, usable or not: the newest activated key
- * that has propagated, failing that the oldest activated key still propagating.
+ * The only key the resolver considers as default at `now`, usable or not: the most recently
+ * activated key (activation within the clock skew), ties to the lower id. This is the rule the
+ * shipping runtime applies (Microsoft.AspNetCore.DataProtection 10.0.12, decompiled); the
+ * repository's main branch also prefers propagated keys, which no released version does.
  */
 export function preferredKey<K extends ResolvableKey>(keys: readonly K[], now: number): K | undefined {
-  const cutoff = now - KEY_PROPAGATION_WINDOW;
-  const activated = keys.filter((k) => k.activationDate <= now + MAX_SERVER_CLOCK_SKEW);
-  const propagated = activated.filter((k) => k.creationDate <= cutoff).sort((a, b) => b.activationDate - a.activationDate || compareKeyIds(a.id, b.id));
-  if (propagated.length > 0) return propagated[0];
-  return activated.sort((a, b) => a.activationDate - b.activationDate || compareKeyIds(a.id, b.id))[0];
+  let best: K | undefined;
+  for (const k of keys) {
+    if (k.activationDate > now + MAX_SERVER_CLOCK_SKEW) continue;
+    if (!best || k.activationDate > best.activationDate || (k.activationDate === best.activationDate && compareKeyIds(k.id, best.id) < 0)) best = k;
+  }
+  return best;
 }
 
 /** Guid.CompareTo orders like the lowercase "D" strings (Data1, Data2, Data3 as numbers, then bytes). */

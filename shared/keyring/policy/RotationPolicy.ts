@@ -2,7 +2,7 @@ import { DAY, formatDotnetDate } from '../dotnetDate';
 import { isRevoked, mostRecentMassRevocation, REVOKE_ALL, type KeyEntry, type KeyRing, type RevocationEntry } from '../KeyRing';
 import { newKeyId } from '../guid';
 import type { NewKeyDates } from '../KeyXmlWriter';
-import { compareKeyIds, firstGap, KEY_PROPAGATION_WINDOW, MAX_SERVER_CLOCK_SKEW, preferredKey, resolveDefaultKey, type ResolvableKey } from './DefaultKeyResolver';
+import { compareKeyIds, firstGap, KEY_PROPAGATION_WINDOW, preferredKey, resolveDefaultKey, type ResolvableKey } from './DefaultKeyResolver';
 
 export interface PolicySettings {
   keyLifetime: number;
@@ -103,38 +103,37 @@ export function ringAfter(ring: KeyRing, plan: RingPlan): ResolvableKey[] {
 
 function ensureCoverage(plan: RingPlan, ring: KeyRing, now: number, settings: PolicySettings): void {
   const horizon = now + settings.renewBefore;
-  const propagated = now + KEY_PROPAGATION_WINDOW;
+  // A successor must not activate before every instance can have seen it.
+  const earliestSuccessor = now + KEY_PROPAGATION_WINDOW;
   const revoking = plan.changes.some((c) => c.kind === 'revoke');
+  let from = now;
   // Each round closes one gap; revoked keys that activate later in the window can each open one.
   for (let round = 0; round < ring.keys.length + 4; round++) {
     const keys = ringAfter(ring, plan);
-    let gap = firstGap(keys, now, horizon);
+    const gap = firstGap(keys, from, horizon);
     if (gap === undefined) return;
-    if (gap < propagated) {
-      // Before the propagation window ends, apps prefer keys they already have: a new key cannot be
-      // the default yet, but it gives apps with generation disabled an unrevoked fallback and takes
-      // over once propagated. One such key is enough: later runs must not add another.
-      if (!resolveDefaultKey(keys, now).defaultKey && !keys.some((k) => isTakingOver(k, now))) {
-        addKey(plan, ring, now, now, settings, revoking ? 'replacement' : 'bootstrap');
-        if (!revoking) {
-          plan.warnings.push(`no usable default key existed: a key active now was written; apps started before ${formatDotnetDate(now)} may not see it until their next key ring refresh (up to 24 h)`);
-        }
-        continue;
+    // The resolver looks only at the most recently activated key: a new key must activate no
+    // earlier than the unusable one it has to beat (a tie goes to the lower id, see addKey).
+    const rival = preferredKey(keys, gap);
+    const activation = Math.max(gap, rival?.activationDate ?? gap);
+    if (gap === now) {
+      addKey(plan, ring, now, activation, settings, revoking ? 'replacement' : 'bootstrap');
+      if (!revoking) {
+        plan.warnings.push(`no usable default key existed: a key active now was written; apps started before ${formatDotnetDate(now)} may not see it until their next key ring refresh (up to 24 h)`);
       }
-      const lateGap = firstGap(keys, propagated, horizon);
-      if (lateGap === undefined) {
-        const fallback = resolveDefaultKey(keys, gap).fallbackKey;
-        plan.warnings.push(
-          `from ${formatDotnetDate(gap)} until ${formatDotnetDate(propagated)} no key can be the default (new keys need ${KEY_PROPAGATION_WINDOW / DAY} days to propagate); ` +
-            (fallback ? `apps with key generation disabled fall back to key {${fallback.id}}` : 'apps have no fallback key'),
-        );
-        return;
-      }
-      gap = lateGap;
+      continue;
     }
-    // From here on a key written now has propagated: make it the one the resolver prefers at the gap.
-    const preferred = preferredKey(keys, gap);
-    addKey(plan, ring, now, Math.max(gap, preferred?.activationDate ?? gap), settings, revoking && gap === propagated ? 'replacement' : 'successor');
+    const successorActivation = Math.max(activation, earliestSuccessor);
+    if (successorActivation > gap) {
+      const fallback = resolveDefaultKey(keys, gap).fallbackKey;
+      plan.warnings.push(
+        `the successor was written late: no key is the default from ${formatDotnetDate(gap)} until it activates at ${formatDotnetDate(successorActivation)} ` +
+          `(new keys need ${KEY_PROPAGATION_WINDOW / DAY} days to propagate); ` +
+          (fallback ? `apps with key generation disabled fall back to key {${fallback.id}}` : 'apps have no fallback key'),
+      );
+      from = successorActivation;
+    }
+    addKey(plan, ring, now, successorActivation, settings, 'successor');
   }
   const mass = mostRecentMassRevocation({ keys: [], revocations: ringAfterRevocations(ring, plan) });
   throw new PolicyError(
@@ -178,10 +177,6 @@ function idSortingBefore(ids: string[]): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** An unrevoked, unexpired key already active that becomes the default once it has propagated. */
-function isTakingOver(key: ResolvableKey, now: number): boolean {
-  return !key.revoked && key.expirationDate > now && key.activationDate <= now + MAX_SERVER_CLOCK_SKEW && key.creationDate > now - KEY_PROPAGATION_WINDOW;
-}
 
 function applyRetention(plan: RingPlan, ring: KeyRing, now: number, settings: PolicySettings): void {
   if (settings.retention === undefined) return;

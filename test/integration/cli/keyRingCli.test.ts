@@ -53,7 +53,7 @@ describe('ringkeeper CLI on the embedded local default, in an empty folder', () 
     const verify = await runCli(['verify'], { cwd, env });
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/all keys verified \(2 keys\)/);
-  });
+  }, 180_000);
 
   it.each([
     [['revoke', '--ring', 'local'], /give exactly one of --key ID or --all/],

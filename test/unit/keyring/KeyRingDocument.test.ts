@@ -52,16 +52,43 @@ describe('KeyRingDocument.parse', () => {
       Buffer.from(`<repository>${keyXml(KEY_ID, dates, masterKeyXml())}${keyXml(KEY_ID.toUpperCase(), dates, masterKeyXml())}</repository>`),
       /<key id="3D6D01FD-.*"> at line 1: the key \{3d6d01fd-c0e7-44ae-82dd-013b996b4093\} already exists in the key ring/,
     ],
-    ['a key without an id', Buffer.from('<repository><key version="1"/></repository>'), /<key> at line 1: has no id attribute/],
-    ['a key id that is not a GUID', Buffer.from('<repository><key id="{invalid}"/></repository>'), /the id "\{invalid\}" is not a GUID/],
-    ['an unparseable key date', Buffer.from(keyXml(KEY_ID, dates, masterKeyXml()).replace(/<expirationDate>[^<]*/, '<expirationDate>soon').replace(/^/, '<repository>') + '</repository>'), /<expirationDate> "soon" is not an xsd:dateTime/],
-    ['a key without a descriptor', Buffer.from(`<repository>${keyXml(KEY_ID, dates, '').replace(/<descriptor.*<\/descriptor>/, '')}</repository>`), /has no <descriptor>/],
     ['a revocation with an invalid id (XmlKeyManagerTests: FormatException)', Buffer.from(`<repository>${revocationXml(KEY_ID, 0, 'x').replace(KEY_ID, '{invalid}')}</repository>`), /<revocation> at line 1: <key id="\{invalid\}"> is neither a GUID nor "\*"/],
-    ['a revocation without a date', Buffer.from('<repository><revocation version="1"><key id="*"/></revocation></repository>'), /has no <revocationDate>/],
+    ['a mass revocation without a date', Buffer.from('<repository><revocation version="1"><key id="*"/></revocation></repository>'), /revokes all keys but has no <revocationDate>/],
+    ['a mass revocation with a bad date', Buffer.from('<repository><revocation version="1"><revocationDate>soon</revocationDate><key id="*"/></revocation></repository>'), /<revocationDate> "soon" is not an xsd:dateTime/],
     ['a revocation without a key', Buffer.from('<repository><revocation version="1"><revocationDate>2015-01-01T00:00:00Z</revocationDate></revocation></repository>'), /has no <key id=/],
   ])('refuses %s with an error naming the element and the problem', (_label, content, message) => {
     expect(() => KeyRingDocument.parse(content)).toThrow(KeyRingFormatError);
     expect(() => KeyRingDocument.parse(content)).toThrow(message);
+  });
+
+  it.each([
+    ['without an id', '<key version="1"/>', /<key> at line 1: has no id attribute/],
+    ['whose id is not a GUID', '<key id="{invalid}"/>', /the id "\{invalid\}" is not a GUID/],
+    ['with an unparseable date', keyXml(KEY_ID, dates, masterKeyXml()).replace(/<expirationDate>[^<]*/, '<expirationDate>soon'), /<expirationDate> "soon" is not an xsd:dateTime/],
+    ['without a creation date', keyXml(KEY_ID, dates, masterKeyXml()).replace(/<creationDate>[^<]*<\/creationDate>/, ''), /has no <creationDate>/],
+  ])('keeps a key %s unused, as XmlKeyManager skips it, and reports why', (_label, broken, problem) => {
+    const good = keyXml('00000000-0000-0000-0000-0000000000aa', dates, masterKeyXml());
+    const content = Buffer.from(`<repository>${broken}${good}</repository>`);
+    const doc = KeyRingDocument.parse(content);
+    expect(doc.ring.keys.map((k) => k.id)).toEqual(['00000000-0000-0000-0000-0000000000aa']);
+    expect(doc.unreadableKeys).toHaveLength(1);
+    expect(doc.unreadableKeys[0]!.problem).toMatch(problem);
+    doc.append('<x />');
+    expect(doc.serialize().toString('utf8')).toBe(`<repository>${broken}${good}<x /></repository>`);
+  });
+
+  it('reads a single-key revocation without a readable date, as XmlKeyManager does', () => {
+    const doc = KeyRingDocument.parse(Buffer.from(`<repository>${keyXml(KEY_ID, dates, masterKeyXml())}<revocation version="1"><revocationDate>yesterday</revocationDate><key id="${KEY_ID}" /></revocation><revocation version="1"><key id="${KEY_ID}" /></revocation></repository>`));
+    expect(doc.ring.revocations.map((r) => [r.keyId, r.revocationDate])).toEqual([
+      [KEY_ID, undefined],
+      [KEY_ID, undefined],
+    ]);
+    expect(isRevoked(doc.ring, doc.ring.keys[0]!)).toBe(true);
+  });
+
+  it('reads a key without a descriptor (ASP.NET Core reads descriptors lazily) with unknown protection', () => {
+    const doc = KeyRingDocument.parse(Buffer.from(`<repository>${keyXml(KEY_ID, dates, '').replace(/<descriptor.*<\/descriptor>/, '')}</repository>`));
+    expect(doc.ring.keys.map((k) => [k.id, k.protection])).toEqual([[KEY_ID, 'unknown']]);
   });
 
   it('recognises how each key is protected', () => {
