@@ -30,6 +30,11 @@ function createKey(activation: string | number, expiration: string | number, opt
 /** ShouldGenerateNewKey = defaultKey is null (DefaultKeyResolver.ResolveDefaultKeyPolicy). */
 const shouldGenerateNewKey = (r: { defaultKey?: unknown }) => r.defaultKey === undefined;
 
+// Source of truth for which key is preferred: FindDefaultKey as SHIPPED in Microsoft.AspNetCore.DataProtection
+// 10.0.12 (decompiled from the runtime on this machine), not dotnet/aspnetcore's main branch. The shipping
+// resolver prefers the most recently activated key (activation <= now + 5 min, ties to the lower key id)
+// whether or not it has propagated; propagation only orders the fallback. The C# tests that assert
+// main's propagation preference are ported below with their expectations changed to what 10.0.12 does.
 describe('resolveDefaultKey: DefaultKeyResolverTests (dotnet/aspnetcore) ported', () => {
   it('ResolveDefaultKeyPolicy_EmptyKeyRing_ReturnsNullDefaultKey', () => {
     const r = resolveDefaultKey([], Date.now());
@@ -149,7 +154,9 @@ describe('resolveDefaultKey: DefaultKeyResolverTests (dotnet/aspnetcore) ported'
     expect(shouldGenerateNewKey(r)).toBe(true);
   });
 
-  it('ResolveDefaultKeyPolicy_PropagatedKeyPreferred', () => {
+  it('ResolveDefaultKeyPolicy_PropagatedKeyPreferred (10.0.12: most recent activation wins, the unpropagated key2)', () => {
+    // main's test expects key1 (propagated). The shipping 10.0.12 FindDefaultKey (decompiled) has no
+    // propagated/unpropagated split: key2, activated a minute later, is the default.
     const now = u('2010-01-01 00:00:00Z');
     const creation1 = now - KEY_PROPAGATION_WINDOW;
     const creation2 = now;
@@ -158,18 +165,24 @@ describe('resolveDefaultKey: DefaultKeyResolverTests (dotnet/aspnetcore) ported'
     const key1 = createKey(activation1, creation1 + 90 * DAY, { creation: creation1 });
     const key2 = createKey(activation2, creation2 + 90 * DAY, { creation: creation2 });
     const r = resolveDefaultKey([key1, key2], now);
-    expect(r.defaultKey).toBe(key1);
+    expect(r.defaultKey).toBe(key2);
+    expect(resolveDefaultKey([key2, key1], now).defaultKey).toBe(key2);
     expect(shouldGenerateNewKey(r)).toBe(false);
+    // Once key2 is out of the skew window key1 is the default again: activation decides, not creation.
+    expect(resolveDefaultKey([key1, key2], activation2 - MAX_SERVER_CLOCK_SKEW - 1).defaultKey).toBe(key1);
   });
 
-  it('ResolveDefaultKeyPolicy_OlderUnpropagatedKeyPreferred', () => {
+  it('ResolveDefaultKeyPolicy_OlderUnpropagatedKeyPreferred (10.0.12: most recent activation wins, key1)', () => {
+    // main's test expects key2 (the older of two unpropagated keys). The shipping 10.0.12 FindDefaultKey
+    // (decompiled) orders by activation descending: key1, activated an hour after key2, is the default.
     const now = u('2010-01-01 00:00:00Z');
     const creation1 = now - HOUR;
     const creation2 = creation1 - HOUR;
     const key1 = createKey(creation1, creation1 + 90 * DAY, { creation: creation1 });
     const key2 = createKey(creation2, creation2 + 90 * DAY, { creation: creation2 });
     const r = resolveDefaultKey([key1, key2], now);
-    expect(r.defaultKey).toBe(key2);
+    expect(r.defaultKey).toBe(key1);
+    expect(resolveDefaultKey([key2, key1], now).defaultKey).toBe(key1);
     expect(shouldGenerateNewKey(r)).toBe(false);
   });
 
@@ -204,6 +217,8 @@ describe('resolveDefaultKey: DefaultKeyResolverTests (dotnet/aspnetcore) ported'
   });
 });
 
+// The preferred-key rules below are those of the shipping runtime (Microsoft.AspNetCore.DataProtection
+// 10.0.12, decompiled): most recent activation within the skew, ties to the lower id, propagation ignored.
 describe('resolveDefaultKey: FindDefaultKey rules at their edges', () => {
   const now = u('2024-06-01 12:00:00Z');
   const old = now - 30 * DAY;
@@ -225,12 +240,14 @@ describe('resolveDefaultKey: FindDefaultKey rules at their edges', () => {
     expect(r).toEqual({ fallbackKey: undefined });
   });
 
-  it('prefers the propagated key with the latest activation, over older propagated and over unpropagated keys', () => {
+  it('10.0.12: the latest activation wins, propagated or not (an unpropagated key beats older propagated ones)', () => {
     const k1 = rk(A, old, old, now + 60 * DAY);
     const k2 = rk(B, old, now - DAY, now + 60 * DAY);
     const k3 = rk(C, now - HOUR, now - HOUR / 2, now + 60 * DAY); // activated later, not propagated
-    expect(resolveDefaultKey([k1, k2, k3], now).defaultKey).toBe(k2);
-    expect(preferredKey([k3, k2, k1], now)).toBe(k2);
+    expect(resolveDefaultKey([k1, k2, k3], now).defaultKey).toBe(k3);
+    expect(preferredKey([k3, k2, k1], now)).toBe(k3);
+    // Without k3 the newest propagated activation wins.
+    expect(resolveDefaultKey([k1, k2], now).defaultKey).toBe(k2);
   });
 
   it('ties on activation among propagated keys go to the lower key id (KeyId ascending)', () => {
@@ -254,10 +271,26 @@ describe('resolveDefaultKey: FindDefaultKey rules at their edges', () => {
     expect(r.fallbackKey).toBe(kB);
   });
 
-  it('unpropagated keys only: the earliest activation wins', () => {
+  it('ties on activation between a propagated and an unpropagated key go to the lower id (propagation ignored)', () => {
+    const propagatedB = rk(B, old, now - HOUR, now + 60 * DAY);
+    const unpropagatedA = rk(A, now - 2 * HOUR, now - HOUR, now + 60 * DAY);
+    expect(resolveDefaultKey([propagatedB, unpropagatedA], now).defaultKey).toBe(unpropagatedA);
+    const unpropagatedC = rk(C, now - 2 * HOUR, now - HOUR, now + 60 * DAY);
+    expect(resolveDefaultKey([unpropagatedC, propagatedB], now).defaultKey).toBe(propagatedB);
+  });
+
+  it('10.0.12: unpropagated keys only: the latest activation wins (main picks the earliest)', () => {
     const k1 = rk(A, now - 2 * HOUR, now - HOUR, now + 60 * DAY);
     const k2 = rk(B, now - 3 * HOUR, now - 2 * HOUR, now + 60 * DAY);
-    expect(resolveDefaultKey([k1, k2], now).defaultKey).toBe(k2);
+    expect(resolveDefaultKey([k1, k2], now).defaultKey).toBe(k1);
+    expect(resolveDefaultKey([k2, k1], now).defaultKey).toBe(k1);
+  });
+
+  it('10.0.12: a key written now and active now is the default at once (a just-written bootstrap or replacement)', () => {
+    const previous = rk(B, old, old, now + 60 * DAY, true); // revoked
+    const fresh = rk(C, now, now, now + 90 * DAY);
+    expect(resolveDefaultKey([previous, fresh], now)).toEqual({ defaultKey: fresh });
+    expect(resolveDefaultKey([rk(A, old, old, now - DAY), fresh], now)).toEqual({ defaultKey: fresh });
   });
 
   it.each([
@@ -270,12 +303,23 @@ describe('resolveDefaultKey: FindDefaultKey rules at their edges', () => {
   });
 
   it.each([
-    ['creation == now - 2 d: propagated (<=), beats an older-activated unpropagated key', now - 2 * DAY, B],
-    ['creation == now - 2 d + 1 ms: unpropagated, earliest activation wins', now - 2 * DAY + 1, A],
-  ])('propagation cutoff: %s', (_name, creation, winner) => {
-    const unpropagated = rk(A, now - HOUR, now - 3 * DAY, now + 60 * DAY);
+    ['creation == now - 2 d (propagated)', now - 2 * DAY],
+    ['creation == now - 2 d + 1 ms (unpropagated)', now - 2 * DAY + 1],
+  ])('propagation cutoff does not move the default (10.0.12): %s, the later activation wins either way', (_name, creation) => {
+    const earlier = rk(A, now - HOUR, now - 3 * DAY, now + 60 * DAY);
     const candidate = rk(B, creation, now - DAY, now + 60 * DAY);
-    expect(resolveDefaultKey([unpropagated, candidate], now).defaultKey?.id).toBe(winner);
+    expect(resolveDefaultKey([earlier, candidate], now).defaultKey).toBe(candidate);
+    expect(resolveDefaultKey([candidate, earlier], now).defaultKey).toBe(candidate);
+  });
+
+  it.each([
+    ['creation == now - 2 d: propagated (<=), the newest propagated fallback', now - 2 * DAY, B],
+    ['creation == now - 2 d + 1 ms: unpropagated, the older propagated key is the fallback', now - 2 * DAY + 1, A],
+  ])('propagation cutoff orders the fallback: %s', (_name, creation, fallback) => {
+    const blocker = rk(C, old, now - HOUR, now + 60 * DAY, true); // preferred, revoked
+    const propagated = rk(A, old, old, now + 60 * DAY);
+    const candidate = rk(B, creation, old, now + 60 * DAY);
+    expect(resolveDefaultKey([blocker, propagated, candidate], now)).toEqual({ fallbackKey: fallback === A ? propagated : candidate });
   });
 
   it.each([
@@ -356,25 +400,40 @@ describe('compareKeyIds, resolutionBoundaries, firstGap', () => {
     expect(firstGap([], now, now + DAY)).toBe(now);
   });
 
-  /** A literal transcription of DefaultKeyResolver.FindDefaultKey (LINQ: stable OrderBy / ThenBy). */
+  /**
+   * A literal transcription of DefaultKeyResolver.FindDefaultKey as shipped in Microsoft.AspNetCore.DataProtection
+   * 10.0.12 (decompiled), with CanCreateAuthenticatedEncryptor always true (LINQ: stable OrderBy / ThenBy):
+   *
+   *   maxActivationDate = now + _maxServerToServerClockSkew;
+   *   preferredDefaultKey = (from key in allKeys where key.ActivationDate <= maxActivationDate
+   *       orderby key.ActivationDate descending, key.KeyId select key).FirstOrDefault();
+   *   if (preferredDefaultKey != null && !IsRevoked && !IsExpired(now) && CanCreate...) return preferredDefaultKey;
+   *   maxCreationDate = now - _keyPropagationWindow;
+   *   source = allKeys.Where(key => !key.IsRevoked);
+   *   fallbackKey = (from key in source where key != preferredDefaultKey where key.CreationDate <= maxCreationDate
+   *       orderby key.CreationDate descending select key)
+   *     .Concat(from key in source where key.CreationDate > maxCreationDate orderby key.CreationDate select key)
+   *     .Where(CanCreate...).FirstOrDefault();
+   */
   function findDefaultKeyReference(keys: readonly ResolvableKey[], now: number): { defaultKey?: ResolvableKey; fallbackKey?: ResolvableKey } {
-    const cutoff = now - 2 * DAY;
-    const activated = keys.filter((k) => k.activationDate <= now + 5 * MINUTE);
-    const byId = (a: ResolvableKey, b: ResolvableKey) => guidCompareTo(a.id, b.id);
-    const preferred = [
-      ...activated.filter((k) => k.creationDate <= cutoff).sort((a, b) => b.activationDate - a.activationDate || byId(a, b)),
-      ...activated.filter((k) => k.creationDate > cutoff).sort((a, b) => a.activationDate - b.activationDate || byId(a, b)),
+    const maxActivationDate = now + 5 * MINUTE;
+    const preferredDefaultKey = keys
+      .filter((key) => key.activationDate <= maxActivationDate)
+      .sort((a, b) => b.activationDate - a.activationDate || guidCompareTo(a.id, b.id))[0];
+    if (preferredDefaultKey !== undefined) {
+      const isExpired = preferredDefaultKey.expirationDate <= now; // KeyBase.IsExpired(now)
+      if (!preferredDefaultKey.revoked && !isExpired) return { defaultKey: preferredDefaultKey };
+    }
+    const maxCreationDate = now - 2 * DAY;
+    const source = keys.filter((key) => !key.revoked);
+    const fallbackKey = [
+      ...source.filter((key) => key !== preferredDefaultKey).filter((key) => key.creationDate <= maxCreationDate).sort((a, b) => b.creationDate - a.creationDate),
+      ...source.filter((key) => key.creationDate > maxCreationDate).sort((a, b) => a.creationDate - b.creationDate),
     ][0];
-    if (preferred && !(preferred.revoked || preferred.expirationDate <= now)) return { defaultKey: preferred };
-    const unrevoked = keys.filter((k) => !k.revoked);
-    const fallback = [
-      ...unrevoked.filter((k) => k !== preferred && k.creationDate <= cutoff).sort((a, b) => b.creationDate - a.creationDate),
-      ...unrevoked.filter((k) => k.creationDate > cutoff).sort((a, b) => a.creationDate - b.creationDate),
-    ][0];
-    return { fallbackKey: fallback };
+    return { fallbackKey };
   }
 
-  it('property: resolveDefaultKey agrees with a literal transcription of FindDefaultKey', () => {
+  it('property: resolveDefaultKey agrees with a literal transcription of FindDefaultKey (10.0.12)', () => {
     fc.assert(
       fc.property(arbResolvableKeys(), fc.array(fc.integer({ min: -5 * DAY, max: 20 * DAY }), { maxLength: 4 }), ({ now, keys }, deltas) => {
         for (const t of [now, ...deltas.map((d) => now + d)]) {

@@ -106,6 +106,10 @@ describe('planRotation: table', () => {
     expect(createdKeys(plan)[0]).toMatchObject({ reason: 'forced', dates: { creationDate: NOW, activationDate: NOW, expirationDate: NOW + 90 * DAY } });
     expect(plan.warnings).toHaveLength(1);
     expect(plan.warnings[0]).toMatch(/active immediately/);
+    // 10.0.12 prefers the most recent activation: the forced key is the default at once.
+    const after = applyPlan(ring, plan);
+    const f = createdKeys(plan)[0]!;
+    for (const t of [NOW, NOW + 2 * DAY, NOW + 14 * DAY]) expect(defaultKeyAt(after, t)).toBe(f.id);
   });
 
   it('late successor (current key expires in 1 day): activation now + 2 d, with a warning about the gap', () => {
@@ -114,11 +118,24 @@ describe('planRotation: table', () => {
     expect(plan.changes).toHaveLength(1);
     const [s] = createdKeys(plan);
     expect(s).toMatchObject({ reason: 'successor', dates: { creationDate: NOW, activationDate: NOW + 2 * DAY, expirationDate: NOW + 92 * DAY } });
-    // One warning, naming the key apps with generation disabled fall back to (the new key).
-    expect(plan.warnings).toEqual([expect.stringMatching(new RegExp(`no key can be the default.*fall back to key \\{${s!.id}\\}`))]);
     const after = applyPlan(ring, plan);
+    // In the gap [now + 1 d, now + 2 d - 5 min) apps with generation disabled fall back to the new key
+    // (unpropagated keys by creation ascending: the fallback rule is unchanged in 10.0.12) ...
     expect(resolve(after, NOW + 1 * DAY)).toEqual({ fallbackKey: expect.objectContaining({ id: s!.id }) });
+    expect(resolve(after, NOW + 2 * DAY - MAX_SERVER_CLOCK_SKEW - 1)).toEqual({ fallbackKey: expect.objectContaining({ id: s!.id }) });
+    expect(defaultKeyAt(after, NOW + 2 * DAY - MAX_SERVER_CLOCK_SKEW)).toBe(s!.id);
     expect(defaultKeyAt(after, NOW + 2 * DAY)).toBe(s!.id);
+    // ... so the one warning must give the gap and name that key, as the written ring resolves it.
+    expect(plan.warnings).toEqual([
+      expect.stringMatching(new RegExp(`written late: no key is the default from 2025-01-16T12:00:00Z until it activates at 2025-01-17T12:00:00Z.*fall back to key \\{${s!.id}\\}`)),
+    ]);
+  });
+
+  it('late successor: planning again (same now, or a 6-hourly timer run inside the gap warning) writes no further key', () => {
+    const ring = ringOf([current(1 * DAY)]);
+    const after = applyPlan(ring, planRotation(ring, NOW, DEFAULT_POLICY));
+    expect(createdKeys(planRotation(after, NOW, DEFAULT_POLICY))).toEqual([]);
+    expect(createdKeys(planRotation(after, NOW + 6 * HOUR, DEFAULT_POLICY))).toEqual([]);
   });
 
   it('a revoked key activating later in the window is beaten by a new key (tie on activation -> lower id)', () => {
@@ -137,18 +154,21 @@ describe('planRotation: table', () => {
   });
 
   it('a run inside the bootstrap key\'s propagation window writes no further key (the only key expired long ago)', () => {
-    // The expired key is propagated, so the resolver keeps preferring it (and finding no default)
-    // until the bootstrap key has propagated too: the timer runs every 6 h in between.
+    // 10.0.12 prefers the most recent activation: the bootstrap key is the default at once, so the
+    // timer runs every 6 h afterwards find nothing to do.
     let ring = ringOf([keyEntry(ID.older, NOW - 100 * DAY, NOW - 100 * DAY, NOW - 10 * DAY)]);
     const first = planRotation(ring, NOW, DEFAULT_POLICY);
     expect(createdKeys(first).map((c) => c.reason)).toEqual(['bootstrap']);
     ring = applyPlan(ring, first);
+    const bootstrap = createdKeys(first)[0]!;
+    for (const t of [NOW, NOW + 2 * DAY, NOW + 14 * DAY]) expect(defaultKeyAt(ring, t)).toBe(bootstrap.id);
     for (const later of [NOW, NOW + 6 * HOUR, NOW + 2 * DAY - 1]) expect(createdKeys(planRotation(ring, later, DEFAULT_POLICY)), `at now + ${(later - NOW) / HOUR} h`).toEqual([]);
   });
 
   it('a timer run after revoking the default key writes no further key', () => {
     let ring = ringOf([current(60 * DAY)]);
     ring = applyPlan(ring, planRevocation(ring, NOW, DEFAULT_POLICY, { keyId: ID.current }));
+    expect(createdKeys(planRotation(ring, NOW, DEFAULT_POLICY))).toEqual([]);
     expect(createdKeys(planRotation(ring, NOW + 6 * HOUR, DEFAULT_POLICY))).toEqual([]);
   });
 
@@ -209,9 +229,10 @@ describe('planRevocation: table', () => {
     const created = createdKeys(plan);
     expect(created).toHaveLength(1);
     expect(created[0]).toMatchObject({ reason: 'replacement', dates: { creationDate: NOW, activationDate: NOW, expirationDate: NOW + 90 * DAY } });
+    expect(plan.warnings).toEqual([]);
     const after = applyPlan(ring, plan);
-    // During the propagation window apps with generation disabled use the replacement as fallback.
-    expect(resolve(after, NOW).fallbackKey?.id).toBe(created[0]!.id);
+    // 10.0.12 prefers the most recent activation: the replacement is the default at once (no fallback needed).
+    expect(resolve(after, NOW)).toEqual({ defaultKey: expect.objectContaining({ id: created[0]!.id }) });
     expect(defaultKeyAt(after, NOW + 2 * DAY)).toBe(created[0]!.id);
     expect(defaultKeyAt(after, NOW + 14 * DAY)).toBe(created[0]!.id);
   });
@@ -249,8 +270,10 @@ describe('planRevocation: table', () => {
     }
     expect(isRevoked(after, ring.keys[0]!)).toBe(true);
     expect(isRevoked(after, ring.keys[1]!)).toBe(true);
-    expect(resolve(after, NOW).fallbackKey?.id).toBe(created[0]!.id);
-    for (const t of [NOW + 2 * DAY, NOW + 14 * DAY]) expect(resolve(after, t).defaultKey).toBeDefined();
+    // 10.0.12: the replacement (latest activation) is the default at once, until the horizon.
+    expect(created).toHaveLength(1);
+    expect(created[0]!.dates.activationDate).toBe(NOW);
+    for (const t of [NOW, NOW + 2 * DAY, NOW + 14 * DAY]) expect(defaultKeyAt(after, t)).toBe(created[0]!.id);
   });
 });
 
@@ -287,7 +310,7 @@ function describeSpec(spec: RingSpec, settings: PolicySettings): string {
 const FAST = { numRuns: 300 };
 
 describe('planRotation: properties', () => {
-  it('P1: after a run a valid default key resolves at every instant of [now + 2 d, now + renewBefore]', () => {
+  it('P1: after a run a valid default key resolves at every instant of [now + 2 d, now + renewBefore] (of [now, …] when the run warns of nothing)', () => {
     fc.assert(
       fc.property(arbRingSpec(), arbSettings(), arbRequest, arbFractions, (spec, settings, request, fractions) => {
         const ring = buildRing(spec);
@@ -295,7 +318,9 @@ describe('planRotation: properties', () => {
         if (!outcome.plan) return;
         const after = applyPlan(ring, outcome.plan);
         const keys = resolvableKeys(after);
-        const from = spec.now + KEY_PROPAGATION_WINDOW;
+        // 10.0.12 makes a key active now the default at once: a run that warns of nothing leaves no gap
+        // at all; otherwise a late successor may leave one before now + 2 d (and says so).
+        const from = outcome.plan.warnings.length === 0 ? spec.now : spec.now + KEY_PROPAGATION_WINDOW;
         const to = spec.now + settings.renewBefore;
         for (const t of instantsIn(resolutionBoundaries(keys, from, to), fractions, from, to)) {
           const d = resolveDefaultKey(keys, t).defaultKey;
