@@ -79,17 +79,23 @@ export interface ClaimCheckMessage {
 }
 
 /**
- * Fan-out -> one front-end queue. Exactly one of: `envelope` inline; `inJournal` (too large, read
- * the journal entry); `void` (the sequence carries nothing: a duplicate publish lost the id race).
+ * One journal entry as delivered to a front-end. Exactly one of: `envelope` inline; `inJournal`
+ * (too large for a queue message: read the journal entry); `void` (the sequence carries nothing:
+ * a duplicate publish lost the id race).
  */
-export interface FrontEndMessage {
-  version: typeof CACHE_PROTOCOL_VERSION;
-  channel: string;
+export interface FrontEndEntry {
   sequence: number;
   id: string;
   envelope?: CacheEnvelope;
   inJournal?: true;
   void?: true;
+}
+
+/** Fan-out -> one front-end queue: the entries the fan-out journaled within a few milliseconds, in sequence order. */
+export interface FrontEndMessage {
+  version: typeof CACHE_PROTOCOL_VERSION;
+  channel: string;
+  entries: FrontEndEntry[];
 }
 
 /** What a subscriber's apply callback receives. */

@@ -40,10 +40,11 @@ export class CachePublisher {
   /** `input`: an envelope, `{instructions}`, an array of instructions or one instruction. */
   async publish(input: unknown, options: PublishOptions): Promise<PublishResult> {
     const envelope = await this.accept(input, options);
-    const result = await this.ctx.journal.append(envelope);
-    // A duplicate re-announces its sequence too: a retry after a lost notice heals the fan-out.
-    await this.announce(envelope.channel, result.sequence, envelope.id);
-    if (result.voidSequence !== undefined) await this.announce(envelope.channel, result.voidSequence, envelope.id);
+    // The notice goes out while the id is being settled: whoever settles first (this publisher or
+    // the fan-out) makes the same decision, and a sequence that lost the id race is delivered as void.
+    const result = await this.ctx.journal.append(envelope, { onCreated: (sequence) => this.announce(envelope.channel, sequence, envelope.id) });
+    // A retry of an earlier publish re-announces its sequence: it heals a notice lost in a crash.
+    if (result.duplicate && result.voidSequence === undefined) await this.announce(envelope.channel, result.sequence, envelope.id);
     return { sequence: result.sequence, id: result.id, duplicate: result.duplicate };
   }
 

@@ -164,7 +164,8 @@ export class CacheSubscriber {
         if (isNotFound(err)) this.reRegister = true;
         else this.report(err, 'receive');
       }
-      delay = received > 0 ? 0 : Math.min(Math.max(delay * 2, pollMin), pollMax);
+      // A full batch: more is waiting. A partial one: linger pollMin so the next receive carries several.
+      delay = received >= RECEIVE_BATCH ? 0 : received > 0 ? pollMin : Math.min(Math.max(delay * 2, pollMin), pollMax);
       if (this.gapSince !== undefined) delay = Math.min(delay, Math.max(0, this.gapSince + gapWait - Date.now()));
       if (this.running && delay > 0) await this.sleep(delay);
     }
@@ -184,8 +185,10 @@ export class CacheSubscriber {
         this.report(new Error(`ignored a message of channel "${message.channel}" in ${this.queueName}`), 'receive');
         continue;
       }
-      const pending: Pending = message.envelope ? { kind: 'envelope', envelope: message.envelope } : message.inJournal ? { kind: 'inJournal' } : { kind: 'void' };
-      this.buffer.offer(message.sequence, pending); // duplicates and applied ones are dropped here
+      for (const entry of message.entries) {
+        const pending: Pending = entry.envelope ? { kind: 'envelope', envelope: entry.envelope } : entry.inJournal ? { kind: 'inJournal' } : { kind: 'void' };
+        this.buffer.offer(entry.sequence, pending); // duplicates and applied ones are dropped here
+      }
     }
     const highest = this.buffer.highest();
     if (highest !== undefined && highest - this.lastApplied > this.threshold) await this.catchUp(false);

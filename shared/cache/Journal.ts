@@ -22,6 +22,8 @@ export class JournalEntryInvalidError extends Error {
 }
 
 const MAX_APPEND_ATTEMPTS = 200;
+/** Far below any retention (at least 1 h): an entry this young cannot have been pruned. */
+const WARM_MS = 60_000;
 
 /**
  * The durable per-channel journal: blob `{channel}/seq/{sequence:020}.json` per envelope.
@@ -39,6 +41,10 @@ const MAX_APPEND_ATTEMPTS = 200;
  */
 export class Journal {
   private ensured?: Promise<void>;
+  private readonly turns = new Map<string, Promise<void>>();
+  private readonly lastCreated = new Map<string, { sequence: number; at: number }>();
+  private readonly hintCache = new Map<string, { sequence: number; etag?: string }>();
+  private readonly hintWriters = new Map<string, { target: number; running?: Promise<void>; waiters: Array<{ sequence: number; resolve(): void; reject(err: unknown): void }> }>();
 
   constructor(readonly container: ContainerClient) {}
 
@@ -82,7 +88,10 @@ export class Journal {
       const res = await blob.download();
       const text = await streamToString(res.readableStreamBody);
       const sequence = Number((JSON.parse(text) as { sequence?: unknown }).sequence);
-      if (Number.isSafeInteger(sequence) && sequence >= 0) return { sequence, etag: res.etag };
+      if (Number.isSafeInteger(sequence) && sequence >= 0) {
+        this.hintCache.set(channel, { sequence, etag: res.etag });
+        return { sequence, etag: res.etag };
+      }
     } catch (err) {
       if (!isNotFound(err) && !(err instanceof SyntaxError)) throw err;
     }
@@ -142,45 +151,111 @@ export class Journal {
     return owner === entry.sequence;
   }
 
-  /** Appends an envelope at the next free sequence, idempotently on its id. */
-  async append(envelope: CacheEnvelope, now = new Date()): Promise<AppendResult> {
+  /**
+   * Appends an envelope at the next free sequence, idempotently on its id. Appends of one process
+   * to one channel take turns for the conditional create only (they would just race each other
+   * for the same slot); settling the id, moving the hint and `onCreated` (the publisher's notice)
+   * run in parallel after the turn.
+   */
+  async append(envelope: CacheEnvelope, options: { now?: Date; onCreated?: (sequence: number) => Promise<void> } = {}): Promise<AppendResult> {
     const { channel, id } = envelope;
     await this.ensureContainer();
-    const [existing, hint] = await Promise.all([this.owner(channel, id), this.readHint(channel)]);
+    const existing = await this.owner(channel, id);
     if (existing !== undefined) return { sequence: existing, id, duplicate: true };
 
-    let candidate = hint.sequence + 1;
+    const previous = this.turns.get(channel) ?? Promise.resolve();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const mine = previous.then(() => gate);
+    this.turns.set(channel, mine);
+    let candidate: number;
+    try {
+      await previous;
+      candidate = await this.create(envelope, options.now ?? new Date());
+    } finally {
+      release();
+      if (this.turns.get(channel) === mine) this.turns.delete(channel);
+    }
+    const [owner] = await Promise.all([this.claimId(channel, id, candidate), this.advanceHint(channel, candidate), options.onCreated?.(candidate)]);
+    if (owner === candidate) return { sequence: candidate, id, duplicate: false };
+    return { sequence: owner, id, duplicate: true, voidSequence: candidate };
+  }
+
+  /** One conditional create at the first free sequence; returns it. */
+  private async create(envelope: CacheEnvelope, now: Date): Promise<number> {
+    const { channel, id } = envelope;
+    // Warm: this process appended a moment ago, so that sequence exists and is far from any pruning;
+    // start after it without reading the hint. Cold: the hint (never ahead of the head, never pruned).
+    const recent = this.lastCreated.get(channel);
+    const warm = recent !== undefined && Date.now() - recent.at < WARM_MS;
+    let candidate = (warm ? recent.sequence : (await this.readHint(channel)).sequence) + 1;
     let conflicts = 0;
     for (;;) {
       const entry: JournalEntry = { version: CACHE_PROTOCOL_VERSION, sequence: candidate, journaledAt: now.toISOString(), envelope };
       try {
         await this.upload(journalEntryName(channel, candidate), JSON.stringify(entry), { ifNoneMatch: '*' }, { envelopeid: id });
-        break;
+        this.lastCreated.set(channel, { sequence: candidate, at: Date.now() });
+        return candidate;
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
         if (++conflicts >= MAX_APPEND_ATTEMPTS) throw new Error(`could not append to channel ${channel}: ${conflicts} conflicting writers`);
-        // A few steps cover concurrent publishers; a stale hint is skipped by probing.
+        // A few steps cover other publishing processes; a stale start is skipped by probing.
         candidate = conflicts < 4 ? candidate + 1 : (await this.findHead(channel, candidate)) + 1;
       }
     }
-    const [owner] = await Promise.all([this.claimId(channel, id, candidate), this.advanceHint(channel, candidate, hint.etag)]);
-    if (owner === candidate) return { sequence: candidate, id, duplicate: false };
-    return { sequence: owner, id, duplicate: true, voidSequence: candidate };
   }
 
-  /** Moves the head hint forward to `sequence` (never back); losing races is fine. */
-  async advanceHint(channel: string, sequence: number, etag: string | undefined): Promise<void> {
-    for (let attempt = 0; attempt < 10; attempt++) {
+  /**
+   * Moves the head hint forward to `sequence` (never back). Concurrent advances of one process
+   * coalesce into one write of the highest; other processes' writes are detected by ETag.
+   */
+  advanceHint(channel: string, sequence: number): Promise<void> {
+    let writer = this.hintWriters.get(channel);
+    if (!writer) {
+      writer = { target: 0, waiters: [] };
+      this.hintWriters.set(channel, writer);
+    }
+    const w = writer;
+    w.target = Math.max(w.target, sequence);
+    // Each caller waits for the first write that covers its sequence, not for the writer to go idle.
+    const done = new Promise<void>((resolve, reject) => w.waiters.push({ sequence, resolve, reject }));
+    w.running ??= (async () => {
       try {
-        await this.upload(headHintName(channel), JSON.stringify({ sequence }), etag ? { ifMatch: etag } : { ifNoneMatch: '*' });
+        while ((this.hintCache.get(channel)?.sequence ?? -1) < w.target) {
+          const target = w.target;
+          await this.writeHint(channel, target);
+          const covered = w.waiters.filter((x) => x.sequence <= target);
+          w.waiters = w.waiters.filter((x) => x.sequence > target);
+          covered.forEach((x) => x.resolve());
+        }
+        w.waiters.splice(0).forEach((x) => x.resolve());
+      } catch (err) {
+        w.waiters.splice(0).forEach((x) => x.reject(err));
+      } finally {
+        w.running = undefined;
+      }
+    })();
+    return done;
+  }
+
+  private async writeHint(channel: string, sequence: number): Promise<void> {
+    let known = this.hintCache.get(channel) ?? (await this.readHint(channel));
+    for (let attempt = 0; attempt < 10 && known.sequence < sequence; attempt++) {
+      try {
+        const body = JSON.stringify({ sequence });
+        const res = await this.container.getBlockBlobClient(headHintName(channel)).upload(body, Buffer.byteLength(body), {
+          conditions: known.etag ? { ifMatch: known.etag } : { ifNoneMatch: '*' },
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
+        this.hintCache.set(channel, { sequence, etag: res.etag });
         return;
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
       }
-      const current = await this.readHint(channel);
-      if (current.sequence >= sequence) return;
-      etag = current.etag;
+      known = await this.readHint(channel);
     }
+    // Lost every race: someone else keeps it moving; the hint only has to be safe, not current.
+    this.hintCache.set(channel, { ...known, sequence: Math.max(known.sequence, sequence) });
   }
 
   private async listHighest(channel: string): Promise<number> {

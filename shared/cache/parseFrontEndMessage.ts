@@ -1,4 +1,4 @@
-import { CACHE_PROTOCOL_VERSION, type FrontEndMessage } from './CacheEnvelope';
+import { CACHE_PROTOCOL_VERSION, type FrontEndEntry, type FrontEndMessage } from './CacheEnvelope';
 import { isObject, validateEnvelope } from './validateEnvelope';
 
 /** Validates a message from a front-end queue; a reason string when it is not one. */
@@ -12,14 +12,25 @@ export function parseFrontEndMessage(text: string): FrontEndMessage | string {
   if (!isObject(value)) return 'not an object';
   if (value.version !== CACHE_PROTOCOL_VERSION) return `unsupported version ${JSON.stringify(value.version)}`;
   if (typeof value.channel !== 'string') return 'channel missing';
-  if (typeof value.sequence !== 'number' || !Number.isSafeInteger(value.sequence) || value.sequence < 1) return 'sequence must be a positive integer';
-  if (typeof value.id !== 'string') return 'id missing';
-  const forms = [value.envelope !== undefined, value.inJournal === true, value.void === true].filter(Boolean).length;
-  if (forms !== 1) return 'exactly one of envelope, inJournal, void expected';
-  if (value.envelope !== undefined) {
-    const check = validateEnvelope(value.envelope);
-    if (!check.ok) return `invalid envelope: ${check.errors.join('; ')}`;
-    if (check.envelope.channel !== value.channel) return 'envelope channel differs from message channel';
+  if (!Array.isArray(value.entries) || value.entries.length === 0) return 'entries must be a non-empty array';
+  for (const [i, raw] of value.entries.entries()) {
+    const problem = entryProblem(raw, value.channel);
+    if (problem) return `entries[${i}]: ${problem}`;
   }
   return value as unknown as FrontEndMessage;
+}
+
+function entryProblem(raw: unknown, channel: string): string | undefined {
+  if (!isObject(raw)) return 'not an object';
+  const e = raw as Partial<FrontEndEntry> & Record<string, unknown>;
+  if (typeof e.sequence !== 'number' || !Number.isSafeInteger(e.sequence) || e.sequence < 1) return 'sequence must be a positive integer';
+  if (typeof e.id !== 'string') return 'id missing';
+  const forms = [e.envelope !== undefined, e.inJournal === true, e.void === true].filter(Boolean).length;
+  if (forms !== 1) return 'exactly one of envelope, inJournal, void expected';
+  if (e.envelope !== undefined) {
+    const check = validateEnvelope(e.envelope);
+    if (!check.ok) return `invalid envelope: ${check.errors.join('; ')}`;
+    if (check.envelope.channel !== channel) return 'envelope channel differs from message channel';
+  }
+  return undefined;
 }

@@ -43,13 +43,15 @@ describe('toEnvelope', () => {
 
 describe('front-end messages and metadata', () => {
   const envelope = VALID[3]![1] as { channel: string; id: string };
-  it('accepts exactly one of envelope, inJournal, void', () => {
-    const base = { version: 1, channel: 'production', sequence: 3, id: envelope.id };
-    expect(parseFrontEndMessage(JSON.stringify({ ...base, envelope }))).toMatchObject({ sequence: 3, envelope });
-    expect(parseFrontEndMessage(JSON.stringify({ ...base, inJournal: true }))).toMatchObject({ inJournal: true });
-    expect(parseFrontEndMessage(JSON.stringify({ ...base, void: true, inJournal: true }))).toMatch(/exactly one/);
-    expect(parseFrontEndMessage(JSON.stringify({ ...base, sequence: -1, void: true }))).toMatch(/sequence/);
-    expect(parseFrontEndMessage(JSON.stringify({ ...base, channel: 'staging', envelope }))).toMatch(/channel differs/);
+  it('accepts entries with exactly one of envelope, inJournal, void', () => {
+    const msg = (...entries: unknown[]) => JSON.stringify({ version: 1, channel: 'production', entries });
+    const e = { sequence: 3, id: envelope.id };
+    expect(parseFrontEndMessage(msg({ ...e, envelope }, { ...e, sequence: 4, inJournal: true }, { ...e, sequence: 5, void: true }))).toMatchObject({ entries: [{ sequence: 3, envelope }, { inJournal: true }, { void: true }] });
+    expect(parseFrontEndMessage(msg({ ...e, void: true, inJournal: true }))).toMatch(/entries\[0\]: exactly one/);
+    expect(parseFrontEndMessage(msg({ ...e, void: true }, { ...e, sequence: -1, void: true }))).toMatch(/entries\[1\]: sequence/);
+    expect(parseFrontEndMessage(JSON.stringify({ version: 1, channel: 'staging', entries: [{ ...e, envelope }] }))).toMatch(/channel differs/);
+    expect(parseFrontEndMessage(JSON.stringify({ version: 1, channel: 'production', entries: [] }))).toMatch(/non-empty/);
+    expect(parseFrontEndMessage(JSON.stringify({ version: 2, channel: 'production', entries: [{ ...e, void: true }] }))).toMatch(/version/);
     expect(parseFrontEndMessage('nope')).toBe('not JSON');
   });
 
