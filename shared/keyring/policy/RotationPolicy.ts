@@ -2,7 +2,7 @@ import { DAY, formatDotnetDate } from '../dotnetDate';
 import { isRevoked, mostRecentMassRevocation, REVOKE_ALL, type KeyEntry, type KeyRing, type RevocationEntry } from '../KeyRing';
 import { newKeyId } from '../guid';
 import type { NewKeyDates } from '../KeyXmlWriter';
-import { compareKeyIds, firstGap, KEY_PROPAGATION_WINDOW, preferredKey, resolveDefaultKey, type ResolvableKey } from './DefaultKeyResolver';
+import { compareKeyIds, firstGap, KEY_PROPAGATION_WINDOW, preferredKey, resolutionBoundaries, resolveDefaultKey, type ResolvableKey } from './DefaultKeyResolver';
 
 export interface PolicySettings {
   keyLifetime: number;
@@ -123,17 +123,20 @@ function ensureCoverage(plan: RingPlan, ring: KeyRing, now: number, settings: Po
       }
       continue;
     }
+    // A gap before the earliest allowed activation cannot be closed now. If a key already in the
+    // ring (from an earlier late run) closes it by then, nothing is gained by writing another one.
+    const closedBy = firstCovered(keys, gap, horizon);
+    if (closedBy !== undefined && closedBy <= earliestSuccessor) {
+      plan.warnings.push(lateWarning(keys, gap, `until ${formatDotnetDate(closedBy)}, when a successor written earlier activates`));
+      from = closedBy;
+      continue;
+    }
     const successorActivation = Math.max(activation, earliestSuccessor);
+    addKey(plan, ring, now, successorActivation, settings, 'successor');
     if (successorActivation > gap) {
-      const fallback = resolveDefaultKey(keys, gap).fallbackKey;
-      plan.warnings.push(
-        `the successor was written late: no key is the default from ${formatDotnetDate(gap)} until it activates at ${formatDotnetDate(successorActivation)} ` +
-          `(new keys need ${KEY_PROPAGATION_WINDOW / DAY} days to propagate); ` +
-          (fallback ? `apps with key generation disabled fall back to key {${fallback.id}}` : 'apps have no fallback key'),
-      );
+      plan.warnings.push(lateWarning(ringAfter(ring, plan), gap, `until it activates at ${formatDotnetDate(successorActivation)}`));
       from = successorActivation;
     }
-    addKey(plan, ring, now, successorActivation, settings, 'successor');
   }
   const mass = mostRecentMassRevocation({ keys: [], revocations: ringAfterRevocations(ring, plan) });
   throw new PolicyError(
@@ -141,6 +144,20 @@ function ensureCoverage(plan: RingPlan, ring: KeyRing, now: number, settings: Po
     mass !== undefined && mass > now
       ? `a revocation of all keys dated ${formatDotnetDate(mass)} (in the future) revokes every key created before it; no usable key can be written until then`
       : 'no key this run can write would resolve as the default key',
+  );
+}
+
+/** The first instant in [from, to] at which a valid default key resolves, if any. */
+function firstCovered(keys: readonly ResolvableKey[], from: number, to: number): number | undefined {
+  return resolutionBoundaries(keys, from, to).find((t) => resolveDefaultKey(keys, t).defaultKey);
+}
+
+function lateWarning(keys: readonly ResolvableKey[], gap: number, until: string): string {
+  const fallback = resolveDefaultKey(keys, gap).fallbackKey;
+  return (
+    `the successor was written late: no key is the default from ${formatDotnetDate(gap)} ${until} ` +
+    `(new keys need ${KEY_PROPAGATION_WINDOW / DAY} days to propagate); ` +
+    (fallback ? `apps with key generation disabled fall back to key {${fallback.id}}` : 'apps have no fallback key')
   );
 }
 
