@@ -47,7 +47,7 @@ export interface CacheSubscriberOptions {
   pollMaxMs?: number;
   /** How long an out-of-order delivery waits for the missing ones before they are read from the journal. */
   gapWaitMs?: number;
-  /** While idle, how often the journal is checked for entries whose delivery was lost. */
+  /** While idle, how often the journal is checked for entries whose delivery was lost (default 10 s). */
   probeIntervalMs?: number;
   /** Default: the channel config's heartbeatSeconds. */
   heartbeatMs?: number;
@@ -141,7 +141,7 @@ export class CacheSubscriber {
     const pollMin = this.options.pollMinMs ?? 50;
     const pollMax = this.options.pollMaxMs ?? 1000;
     const gapWait = this.options.gapWaitMs ?? 1500;
-    const probeInterval = this.options.probeIntervalMs ?? 30_000;
+    const probeInterval = this.options.probeIntervalMs ?? 10_000;
     while (this.running) {
       let received = 0;
       try {
