@@ -164,6 +164,7 @@ async function runOne(opts: CacheBenchOptions, n: number, quick: boolean, log: (
   await ctx.ensureQueue(config.instructionsQueue);
   const subscribers: CacheSubscriber[] = [];
   const pollers: UmbracoPoller[] = [];
+  const errors: string[] = [];
   let appliedCount = 0;
   let warmApplied = 0;
   for (let i = 0; i < n; i++) {
@@ -172,6 +173,7 @@ async function runOne(opts: CacheBenchOptions, n: number, quick: boolean, log: (
       channel: 'production',
       instance: `bench-${i}`,
       store: new MemorySequenceStore(),
+      onError: (err, where) => void errors.push(`front-end ${where}: ${err.message}`),
       apply: (e) => {
         if (!measuring(e.id)) return void warmApplied++;
         appliedCount++;
@@ -189,7 +191,11 @@ async function runOne(opts: CacheBenchOptions, n: number, quick: boolean, log: (
     p.start(0);
     pollers.push(p);
   }
-  const pump = new InstructionQueuePump(ctx.queueService.getQueueClient(config.instructionsQueue), (input, meta) => fanOut.handle(input, { dequeueCount: meta.dequeueCount }), { batchSize: 16, maxPollingIntervalMs: 2_000 });
+  const pump = new InstructionQueuePump(ctx.queueService.getQueueClient(config.instructionsQueue), (input, meta) => fanOut.handle(input, { dequeueCount: meta.dequeueCount }), {
+    batchSize: 16,
+    maxPollingIntervalMs: 2_000,
+    onError: (err) => errors.push(`fan-out: ${(err as Error).message}`),
+  });
   roles.run('fanout', () => pump.start());
 
   const snapshot = () => ({ ...requests, baseline: pollers.reduce((a, p) => a + p.queries, 0) });
@@ -272,6 +278,7 @@ async function runOne(opts: CacheBenchOptions, n: number, quick: boolean, log: (
   const pushRate = round((appliedCount - startCount) / n / tpElapsed, 1);
   const baseRate = round((minApplied() - baseStart) / tpElapsed, 1);
 
+  if (errors.length) log(`cache bench: ${n} front-ends: ${errors.length} reported errors, first: ${errors.slice(0, 3).join(' | ')}`);
   await pump.stop();
   for (const p of pollers) p.stop();
   await Promise.all(subscribers.map((s) => s.stop({ unregister: true })));

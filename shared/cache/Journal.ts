@@ -44,7 +44,7 @@ export class Journal {
   private readonly turns = new Map<string, Promise<void>>();
   private readonly lastCreated = new Map<string, { sequence: number; at: number }>();
   private readonly hintCache = new Map<string, { sequence: number; etag?: string }>();
-  private readonly hintWriters = new Map<string, { target: number; running?: Promise<void>; waiters: Array<{ sequence: number; resolve(): void; reject(err: unknown): void }> }>();
+  private readonly hintWriters = new Map<string, { target: number; active?: boolean; waiters: Array<{ sequence: number; resolve(): void; reject(err: unknown): void }> }>();
 
   constructor(readonly container: ContainerClient) {}
 
@@ -219,22 +219,25 @@ export class Journal {
     w.target = Math.max(w.target, sequence);
     // Each caller waits for the first write that covers its sequence, not for the writer to go idle.
     const done = new Promise<void>((resolve, reject) => w.waiters.push({ sequence, resolve, reject }));
-    w.running ??= (async () => {
-      try {
-        while ((this.hintCache.get(channel)?.sequence ?? -1) < w.target) {
-          const target = w.target;
-          await this.writeHint(channel, target);
-          const covered = w.waiters.filter((x) => x.sequence <= target);
-          w.waiters = w.waiters.filter((x) => x.sequence > target);
-          covered.forEach((x) => x.resolve());
+    if (!w.active) {
+      w.active = true; // set before the writer runs: it may finish without ever suspending
+      void (async () => {
+        try {
+          while ((this.hintCache.get(channel)?.sequence ?? -1) < w.target) {
+            const target = w.target;
+            await this.writeHint(channel, target);
+            const covered = w.waiters.filter((x) => x.sequence <= target);
+            w.waiters = w.waiters.filter((x) => x.sequence > target);
+            covered.forEach((x) => x.resolve());
+          }
+          w.waiters.splice(0).forEach((x) => x.resolve());
+        } catch (err) {
+          w.waiters.splice(0).forEach((x) => x.reject(err));
+        } finally {
+          w.active = false;
         }
-        w.waiters.splice(0).forEach((x) => x.resolve());
-      } catch (err) {
-        w.waiters.splice(0).forEach((x) => x.reject(err));
-      } finally {
-        w.running = undefined;
-      }
-    })();
+      })();
+    }
     return done;
   }
 
