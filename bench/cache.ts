@@ -3,6 +3,10 @@
  * throughput and storage requests per instruction per front-end with 1, 10 and 50 front-ends on
  * Azurite, side by side with a baseline that polls like Umbraco (every 5 s, at most 100 rows per
  * poll) fed by the same publishes. Writes bench/results/cache.json and bench/cache.md.
+ *
+ * Azurite caveat: with --inMemoryPersistence, Azurite's queue GC (mark and sweep every 60 s) stalls
+ * the whole emulator for tens of seconds once some ten thousand messages have come and gone; a run
+ * that hits it shows a throughput phase of ~30 s or more. Start Azurite with a --location for the bench.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';

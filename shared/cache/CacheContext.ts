@@ -26,10 +26,17 @@ export interface CacheContextOptions {
   where?: string;
 }
 
+/**
+ * The SDK's default retry waits 4 s, 8 s, 16 s... and never times a try out: one dropped
+ * keep-alive connection then stalls an instruction for tens of seconds. The channel is latency-
+ * sensitive and every step is idempotent, so retry fast and give up on a hung try.
+ */
+export const CACHE_RETRY_OPTIONS = { maxTries: 5, retryDelayInMs: 200, maxRetryDelayInMs: 2_000, tryTimeoutInMs: 15_000 } as const;
+
 export function createCacheContext(config: CacheConfig, options: CacheContextOptions = {}): CacheContext {
   const storage = resolveStorage(config.storage, options.where ?? 'cache.storage', options.env ?? process.env);
-  const blobService = storage.blobService(options.blobOptions);
-  const queueService = storage.queueService(options.queueOptions);
+  const blobService = storage.blobService({ retryOptions: CACHE_RETRY_OPTIONS, ...options.blobOptions });
+  const queueService = storage.queueService({ retryOptions: CACHE_RETRY_OPTIONS, ...options.queueOptions });
   const ensured = new Map<string, Promise<void>>();
   return {
     config,
