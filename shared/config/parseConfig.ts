@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { DAY } from '../keyring/dotnetDate';
+import { DEFAULT_POLICY, MIN_KEY_LIFETIME, MIN_RENEW_BEFORE } from '../keyring/policy/RotationPolicy';
 import { ConfigError } from './ConfigError';
 import type { PolicyConfig, ProtectorConfig, RingConfig, RingkeeperConfig, StorageReference } from './types';
 
@@ -87,13 +89,15 @@ function policyConfig(raw: unknown, where: string): PolicyConfig {
   const policy: PolicyConfig = {};
   if (p.keyLifetimeDays !== undefined) {
     policy.keyLifetimeDays = number(p.keyLifetimeDays, `${where}.keyLifetimeDays`);
-    if (policy.keyLifetimeDays < 7) throw new ConfigError(`${where}.keyLifetimeDays`, 'must be at least 7 (ASP.NET Core refuses shorter key lifetimes)');
+    if (policy.keyLifetimeDays * DAY < MIN_KEY_LIFETIME) throw new ConfigError(`${where}.keyLifetimeDays`, `must be at least ${MIN_KEY_LIFETIME / DAY} (ASP.NET Core refuses shorter key lifetimes)`);
   }
   if (p.renewBeforeDays !== undefined) {
     policy.renewBeforeDays = number(p.renewBeforeDays, `${where}.renewBeforeDays`);
-    if (policy.renewBeforeDays < 3) throw new ConfigError(`${where}.renewBeforeDays`, 'must be at least 3 (72 h: a successor must propagate before the default key expires)');
+    if (policy.renewBeforeDays * DAY < MIN_RENEW_BEFORE) {
+      throw new ConfigError(`${where}.renewBeforeDays`, `must be at least ${MIN_RENEW_BEFORE / DAY} (72 h: a successor must propagate before the default key expires)`);
+    }
   }
-  if ((policy.renewBeforeDays ?? 14) >= (policy.keyLifetimeDays ?? 90)) {
+  if ((policy.renewBeforeDays ?? DEFAULT_POLICY.renewBefore / DAY) >= (policy.keyLifetimeDays ?? DEFAULT_POLICY.keyLifetime / DAY)) {
     throw new ConfigError(`${where}.renewBeforeDays`, 'must be shorter than keyLifetimeDays');
   }
   if (p.retentionDays !== undefined) {

@@ -54,8 +54,3 @@ export function isRevoked(ring: KeyRing, key: Pick<KeyEntry, 'id' | 'creationDat
   if (mass !== undefined && key.creationDate < mass) return true;
   return ring.revocations.some((r) => r.keyId === key.id);
 }
-
-/** ASP.NET Core: a key is expired when ExpirationDate <= now. */
-export function isExpired(key: Pick<KeyEntry, 'expirationDate'>, now: number): boolean {
-  return key.expirationDate <= now;
-}
