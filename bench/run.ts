@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startAzurite } from '../shared/azure/azurite';
 import { runCacheBench } from './cache';
@@ -8,13 +9,15 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const README = path.join(ROOT, 'bench', 'README.md');
 
 /**
- * `npm run bench`: one Azurite (in memory, free ports) for every benchmark, figures written as JSON
+ * `npm run bench`: one Azurite (free ports, data in a temporary folder) for every benchmark, figures written as JSON
  * under bench/results/ and as tables between the markers in bench/README.md. `--quick` for a smoke run.
  */
 async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const only = argv.find((a) => !a.startsWith('--'));
-  const azurite = await startAzurite();
+  // On disk: Azurite's in-memory queue store stalls for tens of seconds after ~10,000 messages.
+  const location = mkdtempSync(path.join(tmpdir(), 'ringkeeper-bench-azurite-'));
+  const azurite = await startAzurite({ location });
   try {
     const sections: { name: string; markdown: string }[] = [];
     if (!only || only === 'keyring') sections.push(await runKeyRingBench({ azurite, quick }));
@@ -22,6 +25,7 @@ async function main(argv: string[]): Promise<void> {
     if (!quick) for (const section of sections) replaceSection(section.name, section.markdown);
   } finally {
     await azurite.stop();
+    rmSync(location, { recursive: true, force: true });
   }
 }
 

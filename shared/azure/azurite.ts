@@ -88,6 +88,10 @@ export function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteProce
   }
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const timeoutMs = options.timeoutMs ?? 30_000;
+  // Never outlive the process that started it (a killed test run, an interrupted CLI).
+  const killOnExit = () => child.kill();
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
 
   return new Promise((resolve, reject) => {
     let output = '';
