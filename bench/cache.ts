@@ -2,7 +2,7 @@
  * Cache channel bench: publish-to-applied latency on every front-end (p50/p95/p99), sustained
  * throughput and storage requests per instruction per front-end with 1, 10 and 50 front-ends on
  * Azurite, side by side with a baseline that polls like Umbraco (every 5 s, at most 100 rows per
- * poll) fed by the same publishes. Writes bench/results/cache.json and bench/cache.md.
+ * poll) fed by the same publishes. Writes bench/results/cache.json; bench/run.ts puts the table in bench/README.md.
  *
  * Azurite caveat: with --inMemoryPersistence, Azurite's queue GC (mark and sweep every 60 s) stalls
  * the whole emulator for tens of seconds once some ten thousand messages have come and gone; a run
@@ -336,6 +336,6 @@ export async function runCacheBench(opts: CacheBenchOptions): Promise<{ name: 'c
   mkdirSync(path.dirname(resultsFile), { recursive: true });
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   const markdown = cacheMarkdown(runs, quick);
-  writeFileSync(opts.markdownFile ?? path.join(root, 'bench', 'cache.md'), `${markdown}\n`);
+  if (opts.markdownFile) writeFileSync(opts.markdownFile, `${markdown}\n`);
   return { name: 'cache', results, markdown };
 }
