@@ -14,6 +14,7 @@ import { describeStorageError } from '../cache/storageErrors';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './CliIo';
 import { resolveCliConfig } from './cliConfig';
 import { parseArgs, single, UsageError } from './parseArgs';
+import { reportUsageOrConfigError } from './reportUsageOrConfigError';
 
 export const CACHE_USAGE = `ringkeeper cache publish --channel C [--json ENVELOPE-OR-INSTRUCTIONS] [--origin O]
     publishes one envelope (an envelope, {instructions}, an array of instructions or one
@@ -39,14 +40,8 @@ export async function runCacheCommand(args: string[], io: CliIo): Promise<number
     if (sub === 'tail') return await tailCommand(rest, io);
     throw new UsageError(`cache: unknown subcommand "${sub}" (expected publish or tail)`);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`ringkeeper: ${err.message}\n\n${CACHE_USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (err instanceof ConfigError) {
-      io.stderr.write(`ringkeeper: configuration error: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
+    const userError = reportUsageOrConfigError(err, io, CACHE_USAGE);
+    if (userError !== undefined) return userError;
     io.stderr.write(`ringkeeper: cache ${sub}: ${describeStorageError(err)}\n`);
     return EXIT_FAILED;
   }

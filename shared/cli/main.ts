@@ -1,10 +1,10 @@
 import { classifyError } from '../app/classifyError';
-import { ConfigError } from '../config/ConfigError';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './CliIo';
 import { runCacheCommand } from './cacheCommand';
 import { runDevCommand } from './devCommand';
 import { isKeyRingCommand, runKeyRingCommand } from './keyRingCommands';
 import { UsageError } from './parseArgs';
+import { reportUsageOrConfigError } from './reportUsageOrConfigError';
 
 export const USAGE = `ringkeeper — keeps an ASP.NET Core web farm's Data Protection key rings and caches consistent
 
@@ -36,14 +36,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     throw new UsageError(`unknown command "${command}"`);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`ringkeeper: ${err.message}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (err instanceof ConfigError) {
-      io.stderr.write(`ringkeeper: configuration error: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
+    const userError = reportUsageOrConfigError(err, io, USAGE);
+    if (userError !== undefined) return userError;
     const { message, expected } = classifyError(err);
     io.stderr.write(`ringkeeper: ${expected ? message : (err as Error)?.message ?? String(err)}\n`);
     return EXIT_FAILED;
