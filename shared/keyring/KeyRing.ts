@@ -50,7 +50,12 @@ export function mostRecentMassRevocation(ring: KeyRing): number | undefined {
 }
 
 export function isRevoked(ring: KeyRing, key: Pick<KeyEntry, 'id' | 'creationDate'>): boolean {
+  return revocationTest(ring)(key);
+}
+
+/** isRevoked for many keys: the revocations are indexed once. */
+export function revocationTest(ring: KeyRing): (key: Pick<KeyEntry, 'id' | 'creationDate'>) => boolean {
   const mass = mostRecentMassRevocation(ring);
-  if (mass !== undefined && key.creationDate < mass) return true;
-  return ring.revocations.some((r) => r.keyId === key.id);
+  const revokedIds = new Set(ring.revocations.map((r) => r.keyId));
+  return (key) => revokedIds.has(key.id) || (mass !== undefined && key.creationDate < mass);
 }

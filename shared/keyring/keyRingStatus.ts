@@ -1,6 +1,6 @@
 import type { RingHandle } from '../app/openRings';
 import { formatDotnetDate } from './dotnetDate';
-import { isRevoked, REVOKE_ALL, type KeyProtection, type KeyRing, type UnreadableKey } from './KeyRing';
+import { revocationTest, REVOKE_ALL, type KeyProtection, type KeyRing, type UnreadableKey } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';
 import { firstGap, KEY_PROPAGATION_WINDOW, resolveDefaultKey } from './policy/DefaultKeyResolver';
 import { resolvableKeys, type PolicySettings } from './policy/RotationPolicy';
@@ -55,6 +55,7 @@ export function ringStatus(
   unreadable: readonly UnreadableKey[] = [],
 ): Omit<RingStatus, 'ring' | 'location' | 'etag' | 'unknownElements'> {
   const keys = resolvableKeys(ring);
+  const revoked = revocationTest(ring);
   const current = resolveDefaultKey(keys, now);
   const later = resolveDefaultKey(keys, now + KEY_PROPAGATION_WINDOW);
   const problems: Problem[] = [];
@@ -99,7 +100,7 @@ export function ringStatus(
       creationDate: formatDotnetDate(k.creationDate),
       activationDate: formatDotnetDate(k.activationDate),
       expirationDate: formatDotnetDate(k.expirationDate),
-      revoked: isRevoked(ring, k),
+      revoked: revoked(k),
       protection: k.protection,
     })),
     revocations: ring.revocations.map((r) => ({ keyId: r.keyId === REVOKE_ALL ? '*' : r.keyId, revocationDate: r.revocationDate === undefined ? null : formatDotnetDate(r.revocationDate), reason: r.reason })),

@@ -1,5 +1,5 @@
 import { DAY, formatDotnetDate } from '../dotnetDate';
-import { isRevoked, mostRecentMassRevocation, REVOKE_ALL, type KeyEntry, type KeyRing, type RevocationEntry } from '../KeyRing';
+import { isRevoked, mostRecentMassRevocation, revocationTest, REVOKE_ALL, type KeyEntry, type KeyRing, type RevocationEntry } from '../KeyRing';
 import { newKeyId } from '../guid';
 import type { NewKeyDates } from '../KeyXmlWriter';
 import { compareKeyIds, firstGap, KEY_PROPAGATION_WINDOW, preferredKey, resolutionBoundaries, resolveDefaultKey, type ResolvableKey } from './DefaultKeyResolver';
@@ -51,16 +51,8 @@ export class PolicyError extends Error {
 
 /** The keys of a ring as the resolver sees them, with revocation applied. */
 export function resolvableKeys(ring: KeyRing): ResolvableKey[] {
-  const mass = mostRecentMassRevocation(ring);
-  const revokedIds = new Set(ring.revocations.map((r) => r.keyId));
-  return ring.keys.map((k) => ({
-    id: k.id,
-    creationDate: k.creationDate,
-    activationDate: k.activationDate,
-    expirationDate: k.expirationDate,
-    // Same rule as isRevoked, computed once for the whole ring.
-    revoked: revokedIds.has(k.id) || (mass !== undefined && k.creationDate < mass),
-  }));
+  const revoked = revocationTest(ring);
+  return ring.keys.map((k) => ({ id: k.id, creationDate: k.creationDate, activationDate: k.activationDate, expirationDate: k.expirationDate, revoked: revoked(k) }));
 }
 
 /**
