@@ -3,6 +3,7 @@ import path from 'node:path';
 import { classifyError } from '../app/classifyError';
 import { repairRing, revokeInRing, rotateRings } from '../app/keyRingOperations';
 import { ConfigError } from '../config/ConfigError';
+import type { ProtectorConfig } from '../config/types';
 import { KeyRingDocument } from '../keyring/KeyRingDocument';
 import { KeyRingFormatError } from '../keyring/KeyRingFormatError';
 import { reasonProblem } from '../keyring/policy/RotationPolicy';
@@ -95,7 +96,7 @@ async function runKeyRingCommand(command: Command, args: string[], io: CliIo): P
   const cli = await resolveCliConfig(single(parsed, 'config'), io);
   try {
     const handles = selectRings(openRings(cli.config, { env: io.env }), single(parsed, 'ring'));
-    if (cli.local && !cli.local.startedAzurite) await assertLocalRingIsOurs(handles[0]!, cli.local.blobEndpoint);
+    if (cli.local && !cli.local.startedAzurite) await assertLocalRingIsOurs(handles[0]!, cli.config.rings[0]!.protector, cli.local.blobEndpoint);
     switch (command) {
       case 'status':
         return await status(handles, parsed, io, cli.local);
@@ -176,7 +177,7 @@ function describeAzurite(local: LocalDefaultInfo): string {
  * folder's key file: another checkout's Azurite on the same ports would otherwise get keys its own
  * readers cannot unwrap.
  */
-async function assertLocalRingIsOurs(handle: RingHandle, endpoint: string): Promise<void> {
+async function assertLocalRingIsOurs(handle: RingHandle, protector: ProtectorConfig, endpoint: string): Promise<void> {
   const stored = await handle.repository.read();
   let existing;
   try {
@@ -185,7 +186,8 @@ async function assertLocalRingIsOurs(handle: RingHandle, endpoint: string): Prom
     return; // A malformed ring is reported by the command itself; nothing is written to it.
   }
   if (!existing) return;
-  const ours = handle.protector().kek;
+  // Without a key file this folder has never written the ring: do not create one just to compare.
+  const ours = protector.type === 'rsa' && !existsSync(protector.keyFile) ? `(no ${protector.keyFile} yet)` : handle.protector().kek;
   if (ours !== existing.kek) {
     throw new ConfigError(
       'local default',

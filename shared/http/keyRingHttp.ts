@@ -5,6 +5,7 @@ import { selectRings } from '../app/selectRings';
 import { requireConfigFromEnvironment } from '../config/loadConfig';
 import { problemResponse } from './problem';
 import { quoteUntrusted } from '../app/quoteUntrusted';
+import { isJsonContentType } from './isJsonContentType';
 
 /** A request the API cannot accept: 400 (or the given status) with this message. */
 export class BadRequest extends Error {
@@ -59,7 +60,7 @@ export async function readJsonObject(request: HttpRequest, allowed: string[]): P
   const text = raw.toString('utf8').trim();
   if (text === '') return {};
   const type = request.headers.get('content-type') ?? '';
-  if (!/^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i.test(type.trim())) {
+  if (!isJsonContentType(type)) {
     throw new BadRequest(`the body must be JSON (content-type: application/json), not ${type ? quoteUntrusted(type) : 'a body without a content type'}`, 415, 'unsupported_media_type');
   }
   let body: unknown;

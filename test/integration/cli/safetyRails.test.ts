@@ -143,6 +143,7 @@ describe('#11 item 2: no write under a KEK the ring was not written with', () =>
       const other = await runCli(['rotate', '--force'], { cwd: second, env });
       expect(other.code).toBe(2);
       expect(other.stderr).toMatch(/the Azurite already running at .* holds a ring "local" wrapped by another local key .* it belongs to another checkout/);
+      expect(existsSync(path.join(second, '.ringkeeper', 'kek.pem')), 'no key file is created just to compare').toBe(false);
       expect((await runCli(['verify'], { cwd: first, env })).code).toBe(0);
     }, 120_000);
   });
