@@ -57,12 +57,13 @@ ${CLOCK_HELP}`,
   repair: {
     values: ['config', 'ring'],
     booleans: ['json', 'dry-run', 'allow-new-kek'],
-    synopsis: 'ringkeeper repair    --ring NAME [--dry-run] [--json]',
+    synopsis: 'ringkeeper repair    --ring NAME [--dry-run] [--allow-new-kek] [--json]',
     help: `  Brings back a usable default key whatever the ring's dates say: a revocation of all keys
   dated in the future is re-dated to now (keys that exist now stay revoked), keys created in the
   future are revoked, and a key active now is written when apps have none. A blob holding only a
   byte order mark (no key; apps fail on it) is replaced by a new ring.
-  --dry-run               print the plan, write nothing`,
+  --dry-run               print the plan, write nothing
+  --allow-new-kek         as for rotate`,
   },
   export: {
     values: ['config', 'ring', 'out'],
