@@ -11,7 +11,7 @@ import { reportUsageOrConfigError } from './reportUsageOrConfigError';
 export const COMMANDS: Record<string, CliCommand> = {
   ...KEY_RING_COMMANDS,
   cache: { synopsis: 'ringkeeper cache     publish|tail ...            (ringkeeper cache --help)', help: CACHE_USAGE, run: runCacheCommand },
-  dev: { synopsis: 'ringkeeper dev       [--port N]                 run the functions locally without Core Tools', help: DEV_HELP, run: runDevCommand },
+  dev: { synopsis: 'ringkeeper dev       [--port N]                  run the functions locally without Core Tools', help: DEV_HELP, run: runDevCommand },
 };
 
 const COMMON = `common: --config FILE (or RINGKEEPER_CONFIG); without either, the embedded local default:
