@@ -45,7 +45,7 @@ describe('cache channels and large envelopes (Azurite)', () => {
     expect(Buffer.byteLength(payload)).toBeGreaterThan(100 * 1024);
     const umbraco = [{ RefreshType: 4, RefresherId: '900A4FBE-DF3C-41E6-BB77-BE896CD158EA', GuidId: '00000000-0000-0000-0000-000000000000', IntId: 0, JsonIds: null, JsonIdCount: 1, JsonPayload: payload }];
     const published = await publisher.publish(umbraco, { channel: 'production' });
-    const direct = { version: 1 as const, id: randomUUID(), channel: 'production', origin: 'dotnet', createdAt: new Date().toISOString(), instructions: [{ refresher: 'media', type: 'RefreshByJson' as const, payload: { blob: 'z'.repeat(90 * 1024) } }] };
+    const direct = { version: 2 as const, id: randomUUID(), channel: 'production', origin: 'dotnet', createdAt: new Date().toISOString(), instructions: [{ refresher: 'media', type: 'RefreshByJson' as const, payload: { blob: 'z'.repeat(90 * 1024) } }] };
     await publisher.enqueue(direct);
     const outcomes: unknown[] = [];
     const { CacheFanOut } = await import('../../../shared/cache/CacheFanOut');

@@ -27,7 +27,7 @@ describe('cache functions (handlers on Azurite)', () => {
 
   it('POST publishes (201 {sequence, id}), replays by id (200), and refuses with problem+json codes', async () => {
     const id = randomUUID();
-    const envelope = { version: 1, id, channel: 'production', origin: 'http-test', createdAt: new Date().toISOString(), instructions: generic(1) };
+    const envelope = { version: 2, id, channel: 'production', origin: 'http-test', createdAt: new Date().toISOString(), instructions: generic(1) };
     const created = await post('production', JSON.stringify(envelope));
     expect(created.status).toBe(201);
     expect(created.jsonBody).toEqual({ sequence: 1, id });

@@ -5,7 +5,7 @@ import { journalEntryName } from '../../../shared/cache/journalNames';
 import { cacheSetup, fanOutPump, frontEnd, generic, waitFor, type RecordingFrontEnd } from './cacheHarness';
 
 function envelope(id: string, n: number) {
-  return { version: 1, id, channel: 'production', origin: 'test', createdAt: new Date().toISOString(), instructions: generic(n) };
+  return { version: 2, id, channel: 'production', origin: 'test', createdAt: new Date().toISOString(), instructions: generic(n) };
 }
 
 describe('cache publish idempotency (Azurite)', () => {
@@ -53,7 +53,7 @@ describe('cache publish idempotency (Azurite)', () => {
     await publisher.publish(generic(1), { channel: 'production' });
     // The crash: step one of a publish (the journal entry at the next sequence) and nothing else.
     const orphanId = randomUUID();
-    const orphan: JournalEntry = { version: 1, sequence: 2, journaledAt: new Date().toISOString(), envelope: envelope(orphanId, 2) as JournalEntry['envelope'] };
+    const orphan: JournalEntry = { version: 2, sequence: 2, journaledAt: new Date().toISOString(), envelope: envelope(orphanId, 2) as JournalEntry['envelope'] };
     const text = JSON.stringify(orphan);
     await ctx.journal.container.getBlockBlobClient(journalEntryName('production', 2)).upload(text, Buffer.byteLength(text), { conditions: { ifNoneMatch: '*' }, metadata: { envelopeid: orphanId } });
     const third = await publisher.publish(generic(3), { channel: 'production' });

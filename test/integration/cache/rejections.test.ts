@@ -5,7 +5,7 @@ import { encodeQueueMessage } from '../../../shared/cache/queueMessageCodec';
 import { cacheSetup, fanOutPump, frontEnd, generic, readRejected, waitFor, type RecordingFrontEnd } from './cacheHarness';
 
 function envelope(overrides: Record<string, unknown> = {}) {
-  return { version: 1, id: randomUUID(), channel: 'production', origin: 'test', createdAt: new Date().toISOString(), instructions: generic(1), ...overrides };
+  return { version: 2, id: randomUUID(), channel: 'production', origin: 'test', createdAt: new Date().toISOString(), instructions: generic(1), ...overrides };
 }
 
 describe('cache rejections (Azurite)', () => {
@@ -31,8 +31,8 @@ describe('cache rejections (Azurite)', () => {
     const bad: Array<[string, string]> = [
       ['not_json', 'this is { not json'],
       ['unsupported_version', JSON.stringify(envelope({ version: 2 }))],
-      ['invalid_envelope', JSON.stringify({ version: 1, channel: 'production', instructions: generic(1) })],
-      ['envelope_too_large', JSON.stringify({ version: 1, claimCheck: { blob: 'claims/huge.json' } })],
+      ['invalid_envelope', JSON.stringify({ version: 2, channel: 'production', instructions: generic(1) })],
+      ['envelope_too_large', JSON.stringify({ version: 2, claimCheck: { blob: 'claims/huge.json' } })],
       ['unknown_channel', JSON.stringify(envelope({ channel: 'nowhere' }))],
     ];
     // Interleave valid traffic: two publishes (journal + notice) and one envelope enqueued directly.
@@ -96,7 +96,7 @@ describe('cache rejections (Azurite)', () => {
     const { ctx } = cacheSetup();
     const queue = ctx.queueService.getQueueClient(ctx.config.instructionsQueue);
     await queue.createIfNotExists();
-    await queue.sendMessage(encodeQueueMessage({ version: 1, channel: 'production', sequence: 99, id: randomUUID() }));
+    await queue.sendMessage(encodeQueueMessage({ version: 2, channel: 'production', sequence: 99, id: randomUUID() }));
     await fanOutPump(ctx).drain();
     const rejected = await readRejected(ctx);
     expect(rejected.map((r) => r.code)).toEqual(['journal_entry_not_found']);
