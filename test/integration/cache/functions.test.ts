@@ -61,7 +61,7 @@ describe('cache functions (handlers on Azurite)', () => {
       const last = receivedMessageItems.at(-1)!;
       const context = new InvocationContext({ functionName: 'fan-out-cache-instructions', triggerMetadata: { dequeueCount: last.dequeueCount }, logHandler: () => {} });
       const outcome = await fanOutCacheInstructions(triggerInputOf(decodeQueueMessage(last.messageText)), context);
-      expect(outcome).toMatchObject({ outcome: 'delivered', channel: 'production', sequence, frontEnds: 1, form: 'inline' });
+      expect(outcome).toMatchObject({ outcome: 'delivered', channel: 'production', first: sequence, last: sequence, frontEnds: 1, form: 'inline' });
       await waitFor(() => fe.subscriber.lastApplied === sequence, 20_000, 'applied');
       expect(fe.applied.map((e) => e.instructions)).toEqual([generic(2)]);
 
