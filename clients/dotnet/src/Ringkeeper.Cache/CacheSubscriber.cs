@@ -52,7 +52,7 @@ public sealed class CacheSubscriber : IAsyncDisposable
         _options = options;
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
         Channel = options.Channel;
-        Instance = options.ResolvedInstance;
+        Instance = options.ResolveInstance();
         QueueName = FrontEndQueueName.For(options.FrontEndQueuePrefix, Channel, Instance);
         _queue = storage.Queues.GetQueueClient(QueueName);
         _journal = new CacheJournal(storage.Journal);

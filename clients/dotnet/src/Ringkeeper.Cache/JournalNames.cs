@@ -11,7 +11,4 @@ internal static class JournalNames
     public static string IdIndex(string channel, string id) => $"{channel}/ids/{id.ToLowerInvariant()}.json";
 
     public static string HeadHint(string channel) => $"{channel}/head.json";
-
-    /// <summary>The scheduling-publisher lease of a channel (Ringkeeper.Umbraco's role election).</summary>
-    public static string SchedulingLease(string channel) => $"{channel}/scheduling-publisher.lease";
 }

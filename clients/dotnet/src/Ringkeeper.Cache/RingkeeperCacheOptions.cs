@@ -96,5 +96,6 @@ public sealed class RingkeeperCacheOptions
         }
     }
 
-    internal string ResolvedInstance => Instance ?? Environment.GetEnvironmentVariable("WEBSITE_INSTANCE_ID") ?? Environment.MachineName;
+    /// <summary><see cref="Instance"/>, else <c>WEBSITE_INSTANCE_ID</c>, else the machine name.</summary>
+    public string ResolveInstance() => Instance ?? Environment.GetEnvironmentVariable("WEBSITE_INSTANCE_ID") ?? Environment.MachineName;
 }
