@@ -4,13 +4,13 @@ using System.Text.Json.Serialization;
 namespace Ringkeeper.Cache;
 
 /// <summary>
-/// What publishers send (protocol version 1): a batch of Umbraco <c>RefreshInstruction</c>s or generic instructions,
+/// What publishers send (protocol version 2): a batch of Umbraco <c>RefreshInstruction</c>s or generic instructions,
 /// idempotent on <see cref="Id"/>. Instructions stay raw JSON so nothing a receiver does not understand is lost.
 /// </summary>
 public sealed record CacheEnvelope
 {
     /// <summary>The wire version this library speaks.</summary>
-    public const int ProtocolVersion = 1;
+    public const int ProtocolVersion = 2;
 
     /// <summary>Umbraco splits a batch into rows of at most MaxProcessingInstructionCount (1000) instructions.</summary>
     public const int MaxInstructions = 1000;
@@ -45,7 +45,7 @@ public sealed record CacheEnvelope
         ArgumentNullException.ThrowIfNull(instructions);
         var envelope = new CacheEnvelope
         {
-            Id = Guid.NewGuid().ToString("D"),
+            Id = Guid.NewGuid().ToString("D"), // lowercase: ids compare case-insensitively
             Channel = channel,
             Origin = origin,
             CreatedAt = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
@@ -92,30 +92,62 @@ public sealed record CacheEnvelope
 /// <param name="Envelope">The envelope.</param>
 public sealed record AppliedEnvelope(long Sequence, CacheEnvelope Envelope);
 
-/// <summary>A journal blob: the envelope at its place in the channel's total order.</summary>
-internal sealed record JournalEntry
+/// <summary>One entry of a journal batch or a delivered batch.</summary>
+internal sealed record BatchEntry
 {
-    [JsonPropertyName("version")]
-    public int Version { get; init; } = CacheEnvelope.ProtocolVersion;
-
     [JsonPropertyName("sequence")]
     public long Sequence { get; init; }
-
-    [JsonPropertyName("journaledAt")]
-    public string JournaledAt { get; init; } = string.Empty;
 
     [JsonPropertyName("envelope")]
     public CacheEnvelope? Envelope { get; init; }
 }
 
-/// <summary>Publisher → fan-out: "sequence N of channel C is journaled".</summary>
+/// <summary>A journal blob <c>{channel}/seq/{first:D20}.json</c>: the envelopes of sequences <c>first … last</c>.</summary>
+internal sealed record JournalBatch
+{
+    [JsonPropertyName("version")]
+    public int Version { get; init; } = CacheEnvelope.ProtocolVersion;
+
+    [JsonPropertyName("channel")]
+    public string Channel { get; init; } = string.Empty;
+
+    [JsonPropertyName("first")]
+    public long First { get; init; }
+
+    [JsonPropertyName("last")]
+    public long Last { get; init; }
+
+    [JsonPropertyName("previous")]
+    public long Previous { get; init; }
+
+    [JsonPropertyName("batchId")]
+    public string BatchId { get; init; } = string.Empty;
+
+    [JsonPropertyName("journaledAt")]
+    public string JournaledAt { get; init; } = string.Empty;
+
+    [JsonPropertyName("entries")]
+    public IReadOnlyList<BatchEntry> Entries { get; init; } = [];
+
+    /// <summary>What is wrong with this batch as the blob of <paramref name="first"/> in <paramref name="channel"/>, or null.</summary>
+    public string? Problem(string channel, long? first) => BatchRules.Problem(Version, Channel, First, Last, Entries, channel, first, requireUniqueIds: true)
+        ?? (Previous < 0 || Previous >= First ? "previous must be below first" : null);
+}
+
+/// <summary>The head hint <c>{channel}/head.json</c>: names an existing batch, never ahead of the head.</summary>
+internal sealed record HeadHint(
+    [property: JsonPropertyName("version")] int Version,
+    [property: JsonPropertyName("first")] long First,
+    [property: JsonPropertyName("last")] long Last);
+
+/// <summary>Publisher → fan-out: "the batch first … last of channel C is journaled".</summary>
 internal sealed record InstructionNotice(
     [property: JsonPropertyName("version")] int Version,
     [property: JsonPropertyName("channel")] string Channel,
-    [property: JsonPropertyName("sequence")] long Sequence,
-    [property: JsonPropertyName("id")] string Id);
+    [property: JsonPropertyName("first")] long First,
+    [property: JsonPropertyName("last")] long Last);
 
-/// <summary>Fan-out → one front-end queue.</summary>
+/// <summary>Fan-out → one front-end queue: whole batches in ascending order.</summary>
 internal sealed record FrontEndMessage
 {
     [JsonPropertyName("version")]
@@ -124,27 +156,83 @@ internal sealed record FrontEndMessage
     [JsonPropertyName("channel")]
     public string? Channel { get; init; }
 
-    [JsonPropertyName("entries")]
-    public IReadOnlyList<FrontEndEntry>? Entries { get; init; }
+    [JsonPropertyName("batches")]
+    public IReadOnlyList<DeliveredBatch>? Batches { get; init; }
 }
 
-/// <summary>One delivered entry: exactly one of an inline envelope, <c>inJournal</c> or <c>void</c>.</summary>
-internal sealed record FrontEndEntry
+/// <summary>One delivered batch: exactly one of inline <c>entries</c>, <c>inJournal</c> or <c>void</c>.</summary>
+internal sealed record DeliveredBatch
 {
-    [JsonPropertyName("sequence")]
-    public long Sequence { get; init; }
+    [JsonPropertyName("first")]
+    public long First { get; init; }
 
-    [JsonPropertyName("id")]
-    public string? Id { get; init; }
+    [JsonPropertyName("last")]
+    public long Last { get; init; }
 
-    [JsonPropertyName("envelope")]
-    public CacheEnvelope? Envelope { get; init; }
+    [JsonPropertyName("entries")]
+    public IReadOnlyList<BatchEntry>? Entries { get; init; }
 
     [JsonPropertyName("inJournal")]
     public bool InJournal { get; init; }
 
     [JsonPropertyName("void")]
     public bool Void { get; init; }
+}
+
+internal static class BatchRules
+{
+    /// <summary>Sequences are positive integers below 2^53 (JSON numbers both sides read exactly).</summary>
+    public const long MaxSequence = (1L << 53) - 1;
+
+    public static string? Problem(int version, string? batchChannel, long first, long last, IReadOnlyList<BatchEntry>? entries, string channel, long? expectedFirst, bool requireUniqueIds)
+    {
+        if (version != CacheEnvelope.ProtocolVersion)
+        {
+            return $"unsupported version {version}";
+        }
+
+        if (batchChannel is not null && batchChannel != channel)
+        {
+            return $"belongs to channel \"{batchChannel}\"";
+        }
+
+        if (first < 1 || last < first || last > MaxSequence)
+        {
+            return "first and last must be positive sequences with first <= last";
+        }
+
+        if (expectedFirst is { } f && f != first)
+        {
+            return $"first is {first}, not {f}";
+        }
+
+        if (entries is null)
+        {
+            return null;
+        }
+
+        if (entries.Count != last - first + 1)
+        {
+            return $"holds {entries.Count} entries for sequences {first}-{last}";
+        }
+
+        var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var e = entries[i];
+            var problem = e.Sequence != first + i ? $"entries[{i}] has sequence {e.Sequence}, expected {first + i}"
+                : e.Envelope is null ? $"entries[{i}] has no envelope"
+                : e.Envelope.Problem(channel) is { } p ? $"entries[{i}]: {p}"
+                : requireUniqueIds && !ids.Add(e.Envelope.Id) ? $"entries[{i}]: envelope id {e.Envelope.Id} occurs twice"
+                : null;
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
 }
 
 internal static class CacheJson
@@ -154,13 +242,13 @@ internal static class CacheJson
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>A front-end message, or why it is not one (same checks as parseFrontEndMessage.ts).</summary>
+    /// <summary>A front-end message, or why it is not one.</summary>
     public static FrontEndMessage? ParseFrontEndMessage(string text, out string? problem)
     {
         FrontEndMessage? message;
         try
         {
-            message = JsonSerializer.Deserialize<FrontEndMessage>(text, Options);
+            message = JsonSerializer.Deserialize<FrontEndMessage>(text.TrimStart('\uFEFF'), Options);
         }
         catch (JsonException)
         {
@@ -173,7 +261,7 @@ internal static class CacheJson
             null => "not an object",
             { Version: not CacheEnvelope.ProtocolVersion } => $"unsupported version {message.Version}",
             { Channel: null } => "channel missing",
-            { Entries: null or { Count: 0 } } => "entries must be a non-empty array",
+            { Batches: null or { Count: 0 } } => "batches must be a non-empty array",
             _ => null,
         };
         if (problem is not null)
@@ -181,17 +269,15 @@ internal static class CacheJson
             return null;
         }
 
-        for (var i = 0; i < message!.Entries!.Count; i++)
+        for (var i = 0; i < message!.Batches!.Count; i++)
         {
-            var e = message.Entries[i];
-            var forms = (e.Envelope is not null ? 1 : 0) + (e.InJournal ? 1 : 0) + (e.Void ? 1 : 0);
-            problem = e.Sequence < 1 ? "sequence must be a positive integer"
-                : e.Id is null ? "id missing"
-                : forms != 1 ? "exactly one of envelope, inJournal, void expected"
-                : e.Envelope?.Problem(message.Channel!);
+            var b = message.Batches[i];
+            var forms = (b.Entries is not null ? 1 : 0) + (b.InJournal ? 1 : 0) + (b.Void ? 1 : 0);
+            problem = forms != 1 ? "exactly one of entries, inJournal, void expected"
+                : BatchRules.Problem(CacheEnvelope.ProtocolVersion, null, b.First, b.Last, b.Entries, message.Channel!, null, requireUniqueIds: true);
             if (problem is not null)
             {
-                problem = $"entries[{i}]: {problem}";
+                problem = $"batches[{i}]: {problem}";
                 return null;
             }
         }

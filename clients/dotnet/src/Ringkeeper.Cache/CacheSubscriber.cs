@@ -18,7 +18,6 @@ namespace Ringkeeper.Cache;
 public sealed class CacheSubscriber : IAsyncDisposable
 {
     private const int ReceiveBatch = 32;
-    private const int JournalReadConcurrency = 16;
     private static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(30);
 
     private readonly RingkeeperCacheOptions _options;
@@ -29,7 +28,7 @@ public sealed class CacheSubscriber : IAsyncDisposable
     private readonly CacheJournal _journal;
     private readonly QueueClient _queue;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private SequenceBuffer<Pending> _buffer = new(0);
+    private BatchBuffer<Pending> _buffer = new(0);
     private CancellationTokenSource? _stop;
     private Task? _loop;
     private Task? _heartbeat;
@@ -63,7 +62,7 @@ public sealed class CacheSubscriber : IAsyncDisposable
 
     private abstract record Pending
     {
-        public sealed record Inline(CacheEnvelope Envelope) : Pending;
+        public sealed record Inline(IReadOnlyList<BatchEntry> Entries) : Pending;
 
         public sealed record InJournal : Pending;
 
@@ -99,7 +98,7 @@ public sealed class CacheSubscriber : IAsyncDisposable
         var stored = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
         if (stored is { } position)
         {
-            SetBuffer(new SequenceBuffer<Pending>(position));
+            SetBuffer(new BatchBuffer<Pending>(position));
         }
 
         ColdBootInfo? coldBoot;
@@ -163,10 +162,10 @@ public sealed class CacheSubscriber : IAsyncDisposable
         return Path.Combine(string.IsNullOrEmpty(root) ? Path.GetTempPath() : root, "ringkeeper", "cache", $"{queueName}.json");
     }
 
-    private void SetBuffer(SequenceBuffer<Pending> buffer)
+    private void SetBuffer(BatchBuffer<Pending> buffer)
     {
         _buffer = buffer;
-        Volatile.Write(ref _lastAppliedSnapshot, buffer.LastApplied);
+        Volatile.Write(ref _lastAppliedSnapshot, buffer.Position);
     }
 
     private async Task RegisterAsync(CancellationToken cancellationToken)
@@ -312,14 +311,14 @@ public sealed class CacheSubscriber : IAsyncDisposable
                 continue;
             }
 
-            foreach (var entry in message.Entries!)
+            foreach (var batch in message.Batches!)
             {
-                Pending pending = entry.Envelope is { } e ? new Pending.Inline(e) : entry.InJournal ? new Pending.InJournal() : new Pending.Void();
-                _buffer.Offer(entry.Sequence, pending); // duplicates and applied ones are dropped here
+                Pending pending = batch.Entries is { } entries ? new Pending.Inline(entries) : batch.InJournal ? new Pending.InJournal() : new Pending.Void();
+                _buffer.Offer(batch.First, batch.Last, pending); // duplicates and applied ones are dropped here
             }
         }
 
-        if (_buffer.Highest is { } highest && highest - LastApplied > _options.ColdBootThreshold)
+        if (_buffer.HighestLast is { } highest && highest - LastApplied > _options.ColdBootThreshold)
         {
             await CatchUpAsync(false, cancellationToken).ConfigureAwait(false);
         }
@@ -345,88 +344,98 @@ public sealed class CacheSubscriber : IAsyncDisposable
         return items.Length;
     }
 
-    /// <summary>Applies every held envelope that is next in order (stops early when asked to stop).</summary>
+    /// <summary>Applies every held batch that is next in order (stops early when asked to stop).</summary>
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested && _buffer.TryPeekNext(out var sequence, out var item))
+        while (!cancellationToken.IsCancellationRequested && _buffer.TryPeekNext(out var first, out var last, out var item))
         {
             if (item is Pending.InJournal)
             {
-                var read = await ReadEntryAsync(sequence, cancellationToken).ConfigureAwait(false);
+                var read = await ReadBatchAsync(first, cancellationToken).ConfigureAwait(false);
                 if (read is null)
                 {
                     await CatchUpAsync(false, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
-                item = read;
+                (last, item) = read.Value;
             }
 
-            await ApplyInOrderAsync(sequence, item, cancellationToken).ConfigureAwait(false);
+            await ApplyBatchAsync(first, last, item, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task ApplyInOrderAsync(long sequence, Pending item, CancellationToken cancellationToken)
+    /// <summary>Applies a batch's entries in order, then saves the position once (as Umbraco saves lastsynced once per batch of rows).</summary>
+    private async Task ApplyBatchAsync(long first, long last, Pending item, CancellationToken cancellationToken)
     {
-        if (item is Pending.Inline { Envelope: var envelope } && !(SkipOrigin is not null && envelope.Origin == SkipOrigin))
+        if (item is Pending.Inline { Entries: var entries })
         {
-            try
+            foreach (var entry in entries)
             {
-                await _handler.ApplyAsync(new AppliedEnvelope(sequence, envelope), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                // As Umbraco: a poison instruction is logged and skipped, never retried forever.
-                Log.Failure(_logger, e, QueueName, $"apply {Channel}#{sequence}");
+                var envelope = entry.Envelope!;
+                if (SkipOrigin is not null && envelope.Origin == SkipOrigin)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await _handler.ApplyAsync(new AppliedEnvelope(entry.Sequence, envelope), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // As Umbraco: a poison instruction is logged and skipped, never retried forever.
+                    Log.Failure(_logger, e, QueueName, $"apply {Channel}#{entry.Sequence}");
+                }
             }
         }
+        else if (item is Pending.Void)
+        {
+            Log.VoidBatch(_logger, QueueName, first, last);
+        }
 
-        _buffer.MarkApplied(sequence);
-        Volatile.Write(ref _lastAppliedSnapshot, sequence);
-        await _store.SaveAsync(sequence, CancellationToken.None).ConfigureAwait(false);
+        _buffer.Advance(first, last);
+        Volatile.Write(ref _lastAppliedSnapshot, last);
+        await _store.SaveAsync(last, CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>An entry read from the journal and settled (void unless it owns its id); null when it does not exist.</summary>
-    private async Task<Pending?> ReadEntryAsync(long sequence, CancellationToken cancellationToken)
+    /// <summary>The batch at <paramref name="first"/> from the journal (void when it is not a valid batch); null when it does not exist.</summary>
+    private async Task<(long Last, Pending Item)?> ReadBatchAsync(long first, CancellationToken cancellationToken)
     {
         try
         {
-            var entry = await _journal.ReadAsync(Channel, sequence, cancellationToken).ConfigureAwait(false);
-            if (entry is null)
-            {
-                return null;
-            }
-
-            return await _journal.IsCommittedAsync(Channel, entry, cancellationToken).ConfigureAwait(false) ? new Pending.Inline(entry.Envelope!) : new Pending.Void();
+            return await _journal.ReadBatchAsync(Channel, first, cancellationToken).ConfigureAwait(false) is { } batch
+                ? (batch.Last, new Pending.Inline(batch.Entries))
+                : null;
         }
-        catch (JournalEntryInvalidException e)
+        catch (JournalBatchInvalidException e) when (e.Last is { } last)
         {
-            Log.InvalidJournalEntry(_logger, e, QueueName, sequence);
-            return new Pending.Void();
+            Log.InvalidJournalBatch(_logger, e, QueueName, first);
+            return (last, new Pending.Void());
         }
     }
 
-    /// <summary>Brings the position up to the head: replays, or cold-boots when too far behind or the next entry was pruned.</summary>
+    /// <summary>Brings the position up to the head: replays, or cold-boots when too far behind or the next batch was pruned.</summary>
     private async Task<ColdBootInfo?> CatchUpAsync(bool fresh, CancellationToken cancellationToken)
     {
         _lastJournalCheck = _time.GetUtcNow();
         _gapSince = null;
         var head = await _journal.HeadAsync(Channel, cancellationToken).ConfigureAwait(false);
         var last = LastApplied;
-        var nextExists = fresh || head <= last || await _journal.ExistsAsync(Channel, last + 1, cancellationToken).ConfigureAwait(false);
+        var nextExists = fresh || head <= last || await _journal.BatchLastAsync(Channel, last + 1, cancellationToken).ConfigureAwait(false) is not null;
         var decision = CatchUpDecision.Decide(fresh ? null : last, head, nextExists, _options.ColdBootThreshold);
         switch (decision.Action)
         {
             case CatchUpAction.StartAtHead:
-                SetBuffer(new SequenceBuffer<Pending>(decision.To));
+                SetBuffer(new BatchBuffer<Pending>(decision.To));
                 await _store.SaveAsync(decision.To, cancellationToken).ConfigureAwait(false);
                 Log.StartAtHead(_logger, QueueName, Channel, decision.To);
                 return null;
             case CatchUpAction.ColdBoot:
                 return await ColdBootAsync(decision.Reason, decision.To, cancellationToken).ConfigureAwait(false);
             case CatchUpAction.Replay:
-                var coldBoot = await ReplayAsync(decision.From, decision.To, cancellationToken).ConfigureAwait(false);
-                DropBeyond(head);
+                var coldBoot = await ReplayAsync(decision.To, cancellationToken).ConfigureAwait(false);
+                DropBeyond(Math.Max(head, LastApplied));
                 return coldBoot;
             default:
                 DropBeyond(head);
@@ -434,36 +443,22 @@ public sealed class CacheSubscriber : IAsyncDisposable
         }
     }
 
-    private async Task<ColdBootInfo?> ReplayAsync(long from, long to, CancellationToken cancellationToken)
+    /// <summary>Batch after batch from <c>Position + 1</c> (held copies where this front-end has them) up to <paramref name="head"/>.</summary>
+    private async Task<ColdBootInfo?> ReplayAsync(long head, CancellationToken cancellationToken)
     {
-        for (var start = from; start <= to && !cancellationToken.IsCancellationRequested; start += JournalReadConcurrency)
+        while (LastApplied < head && !cancellationToken.IsCancellationRequested)
         {
-            var sequences = new List<long>();
-            for (var s = start; s <= Math.Min(to, start + JournalReadConcurrency - 1); s++)
+            var first = LastApplied + 1;
+            var batch = _buffer.TryGet(first, out var heldLast, out var held) && held is not Pending.InJournal
+                ? (heldLast, held)
+                : await ReadBatchAsync(first, cancellationToken).ConfigureAwait(false);
+            if (batch is not { } b)
             {
-                if (s > LastApplied)
-                {
-                    sequences.Add(s);
-                }
+                // Pruned while we were reading: nothing left to replay from.
+                return await ColdBootAsync(ColdBootReason.JournalPruned, await _journal.HeadAsync(Channel, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
 
-            var entries = await Task.WhenAll(sequences.Select(s =>
-                _buffer.TryGet(s, out var held) && held is not Pending.InJournal ? Task.FromResult<Pending?>(held) : ReadEntryAsync(s, cancellationToken))).ConfigureAwait(false);
-            for (var i = 0; i < sequences.Count; i++)
-            {
-                if (sequences[i] <= LastApplied)
-                {
-                    continue;
-                }
-
-                if (entries[i] is not { } entry)
-                {
-                    // Pruned while we were reading: nothing left to replay from.
-                    return await ColdBootAsync(ColdBootReason.JournalPruned, await _journal.HeadAsync(Channel, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-                }
-
-                await ApplyInOrderAsync(sequences[i], entry, cancellationToken).ConfigureAwait(false);
-            }
+            await ApplyBatchAsync(first, b.Last, b.Item, cancellationToken).ConfigureAwait(false);
         }
 
         return null;

@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Warning, "Cache front-end {Queue} dropped {Count} deliveries above the journal head {Head}.", EventName = "DroppedBeyondHead")]
     public static partial void DroppedBeyondHead(ILogger logger, string queue, int count, long head);
 
-    [LoggerMessage(6, LogLevel.Warning, "Cache front-end {Queue}: journal entry {Sequence} is not valid and is skipped.", EventName = "InvalidJournalEntry")]
-    public static partial void InvalidJournalEntry(ILogger logger, Exception exception, string queue, long sequence);
+    [LoggerMessage(6, LogLevel.Error, "Cache front-end {Queue}: journal batch {First} is not valid; its sequences are skipped.", EventName = "InvalidJournalBatch")]
+    public static partial void InvalidJournalBatch(ILogger logger, Exception exception, string queue, long first);
+
+    [LoggerMessage(7, LogLevel.Error, "Cache front-end {Queue}: batch {First}-{Last} was delivered void (not a valid journal batch); skipped.", EventName = "VoidBatch")]
+    public static partial void VoidBatch(ILogger logger, string queue, long first, long last);
 }

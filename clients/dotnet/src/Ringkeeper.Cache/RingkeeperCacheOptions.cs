@@ -39,6 +39,9 @@ public sealed class RingkeeperCacheOptions
     /// <summary>Journal entries a front-end replays before it cold-boots instead (Umbraco's MaxProcessingInstructionCount). Default 1000.</summary>
     public int ColdBootThreshold { get; set; } = 1000;
 
+    /// <summary>How long after its commit a publisher recognises an envelope id (the channel's <c>idempotencyMinutes</c>). Default 10 minutes.</summary>
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How often the front-end queue's heartbeat metadata is refreshed. Default 60 s; at most half the channel's stale timeout.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -82,7 +85,7 @@ public sealed class RingkeeperCacheOptions
             throw Error.InvalidSetting(nameof(ColdBootThreshold), ColdBootThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be at least 1");
         }
 
-        foreach (var (name, value) in new[] { (nameof(HeartbeatInterval), HeartbeatInterval), (nameof(GapWait), GapWait), (nameof(ProbeInterval), ProbeInterval), (nameof(PollMax), PollMax) })
+        foreach (var (name, value) in new[] { (nameof(HeartbeatInterval), HeartbeatInterval), (nameof(GapWait), GapWait), (nameof(ProbeInterval), ProbeInterval), (nameof(PollMax), PollMax), (nameof(IdempotencyWindow), IdempotencyWindow) })
         {
             if (value <= TimeSpan.Zero)
             {
