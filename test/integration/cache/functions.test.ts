@@ -27,7 +27,7 @@ describe('cache functions (handlers on Azurite)', () => {
 
   it('POST publishes (201 {sequence, id}), replays by id (200), and refuses with problem+json codes', async () => {
     const id = randomUUID();
-    const envelope = { version: 1, id, channel: 'production', origin: 'http-test', createdAt: new Date().toISOString(), instructions: generic(1) };
+    const envelope = { version: 2, id, channel: 'production', origin: 'http-test', createdAt: new Date().toISOString(), instructions: generic(1) };
     const created = await post('production', JSON.stringify(envelope));
     expect(created.status).toBe(201);
     expect(created.jsonBody).toEqual({ sequence: 1, id });
@@ -61,7 +61,7 @@ describe('cache functions (handlers on Azurite)', () => {
       const last = receivedMessageItems.at(-1)!;
       const context = new InvocationContext({ functionName: 'fan-out-cache-instructions', triggerMetadata: { dequeueCount: last.dequeueCount }, logHandler: () => {} });
       const outcome = await fanOutCacheInstructions(triggerInputOf(decodeQueueMessage(last.messageText)), context);
-      expect(outcome).toMatchObject({ outcome: 'delivered', channel: 'production', sequence, frontEnds: 1, form: 'inline' });
+      expect(outcome).toMatchObject({ outcome: 'delivered', channel: 'production', first: sequence, last: sequence, frontEnds: 1, form: 'inline' });
       await waitFor(() => fe.subscriber.lastApplied === sequence, 20_000, 'applied');
       expect(fe.applied.map((e) => e.instructions)).toEqual([generic(2)]);
 
