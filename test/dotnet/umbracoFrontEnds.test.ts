@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { frontEndQueueName } from '../../shared/cache/frontEndQueueName';
 import { runCacheCommand } from '../../shared/cli/cacheCommand';
 import type { CliIo } from '../../shared/cli/CliIo';
 import { interopDescribe } from '../interop/harness';
@@ -150,8 +151,10 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
     const controller = new AbortController();
     const io: CliIo = { stdout, stderr, stdin: Readable.from(['']), env: {}, cwd: dir, signal: controller.signal };
     const tail = runCacheCommand(['tail', '--channel', 'production', '--json', '--config', configFile], io);
-    const { fe: plain } = await DotnetFrontEnd.plain('plain', settings('plain-dotnet'));
+    const { fe: plain, subscribed } = await DotnetFrontEnd.plain('plain', settings('plain-dotnet'));
     running.push(plain);
+    // The same instance gets the same queue whichever side it runs on.
+    expect(subscribed.queue).toBe(frontEndQueueName(setup.config.frontEndQueuePrefix, 'production', 'plain-dotnet'));
     try {
       await waitFor(() => err.includes('tailing production'), 20_000, 'the tail to start');
       const published: Array<{ sequence: number; id: string }> = [];

@@ -43,7 +43,7 @@ while ((line = await Console.In.ReadLineAsync()) is not null)
                 var options = command["settings"].Deserialize<RingkeeperCacheOptions>()!;
                 plain = new CacheSubscriber(CacheStorage.Create(options, null), options, new PrintingHandler(), logger: LoggerFactory.Create(l => l.AddProvider(new StderrLoggerProvider())).CreateLogger<CacheSubscriber>());
                 var start = await plain.StartAsync();
-                Events.Write(new { @event = "subscribed", position = start.Position, neverSynced = start.NeverSynced, coldBoot = start.ColdBoot?.Reason.ToString() });
+                Events.Write(new { @event = "subscribed", queue = plain.QueueName, position = start.Position, neverSynced = start.NeverSynced, coldBoot = start.ColdBoot?.Reason.ToString() });
                 break;
             case "publish":
                 // The raw publisher (a .NET back-office without Umbraco): one envelope of generic instructions.

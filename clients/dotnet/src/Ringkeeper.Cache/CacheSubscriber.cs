@@ -352,8 +352,9 @@ public sealed class CacheSubscriber : IAsyncDisposable
             if (item is Pending.InJournal)
             {
                 var read = await ReadBatchAsync(first, cancellationToken).ConfigureAwait(false);
-                if (read is null)
+                if (read is null || read.Value.Last != last)
                 {
+                    // Gone (pruned) or not the batch that was announced: the journal decides.
                     await CatchUpAsync(false, cancellationToken).ConfigureAwait(false);
                     return;
                 }
