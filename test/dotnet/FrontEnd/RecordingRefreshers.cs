@@ -7,14 +7,12 @@ namespace RingkeeperFrontEnd;
 /// <summary>A payload as Umbraco's payload refreshers carry them (e.g. ContentCacheRefresher.JsonPayload).</summary>
 public sealed record TestPayload(int Id, Guid Key, string ChangeTypes);
 
-/// <summary>Records every call Umbraco makes on it, in order, as an event line.</summary>
-public sealed class RecordingRefresher : ICacheRefresher, IJsonCacheRefresher
+/// <summary>Records every call Umbraco makes on a refresher, in order, as an event line.</summary>
+public abstract class RecordingRefresherBase(Guid id, string name) : ICacheRefresher
 {
-    public static readonly Guid Id = Guid.Parse("8f5c1d2e-3b4a-4c6d-9e7f-0a1b2c3d4e5f");
+    public Guid RefresherUniqueId => id;
 
-    public Guid RefresherUniqueId => Id;
-
-    public string Name => "recording";
+    public string Name => name;
 
     public void RefreshAll() => Events.Call(Name, "RefreshAll", null);
 
@@ -23,6 +21,12 @@ public sealed class RecordingRefresher : ICacheRefresher, IJsonCacheRefresher
     public void Refresh(Guid id) => Events.Call(Name, "RefreshGuid", id.ToString("D"));
 
     public void Remove(int id) => Events.Call(Name, "Remove", id);
+}
+
+/// <summary>A plain refresher (ids, and JSON as IJsonCacheRefresher).</summary>
+public sealed class RecordingRefresher() : RecordingRefresherBase(Id, "recording"), IJsonCacheRefresher
+{
+    public static readonly Guid Id = Guid.Parse("8f5c1d2e-3b4a-4c6d-9e7f-0a1b2c3d4e5f");
 
     public void Refresh(string json) => Events.Call(Name, "RefreshJson", json);
 
@@ -30,21 +34,9 @@ public sealed class RecordingRefresher : ICacheRefresher, IJsonCacheRefresher
 }
 
 /// <summary>A payload refresher: locally called with the payloads, remotely with their JSON (as PayloadCacheRefresherBase).</summary>
-public sealed class RecordingPayloadRefresher(IJsonSerializer serializer) : IPayloadCacheRefresher<TestPayload>
+public sealed class RecordingPayloadRefresher(IJsonSerializer serializer) : RecordingRefresherBase(Id, "payloads"), IPayloadCacheRefresher<TestPayload>
 {
     public static readonly Guid Id = Guid.Parse("1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d");
-
-    public Guid RefresherUniqueId => Id;
-
-    public string Name => "payloads";
-
-    public void RefreshAll() => Events.Call(Name, "RefreshAll", null);
-
-    public void Refresh(int id) => Events.Call(Name, "RefreshInt", id);
-
-    public void Refresh(Guid id) => Events.Call(Name, "RefreshGuid", id.ToString("D"));
-
-    public void Remove(int id) => Events.Call(Name, "Remove", id);
 
     public void Refresh(string json) => Refresh(serializer.Deserialize<TestPayload[]>(json) ?? []);
 

@@ -66,55 +66,16 @@ internal sealed class RingkeeperServerMessenger(RingkeeperCacheChannel channel, 
         DeliverInstances(refresher, MessageType.RemoveByInstance, getNumericId is null ? null : x => getNumericId(x), instances);
 
     /// <inheritdoc />
-    public void QueueRemove(ICacheRefresher refresher, params int[] numericIds)
-    {
-        ArgumentNullException.ThrowIfNull(refresher);
-        if (numericIds is null || numericIds.Length == 0)
-        {
-            return;
-        }
-
-        foreach (var id in numericIds)
-        {
-            refresher.Remove(id);
-        }
-
-        DeliverRemote(refresher, MessageType.RemoveById, numericIds.Cast<object>().ToArray());
-    }
+    public void QueueRemove(ICacheRefresher refresher, params int[] numericIds) =>
+        DeliverIds(refresher, MessageType.RemoveById, numericIds, id => refresher.Remove(id));
 
     /// <inheritdoc />
-    public void QueueRefresh(ICacheRefresher refresher, params int[] numericIds)
-    {
-        ArgumentNullException.ThrowIfNull(refresher);
-        if (numericIds is null || numericIds.Length == 0)
-        {
-            return;
-        }
-
-        foreach (var id in numericIds)
-        {
-            refresher.Refresh(id);
-        }
-
-        DeliverRemote(refresher, MessageType.RefreshById, numericIds.Cast<object>().ToArray());
-    }
+    public void QueueRefresh(ICacheRefresher refresher, params int[] numericIds) =>
+        DeliverIds(refresher, MessageType.RefreshById, numericIds, id => refresher.Refresh(id));
 
     /// <inheritdoc />
-    public void QueueRefresh(ICacheRefresher refresher, params Guid[] guidIds)
-    {
-        ArgumentNullException.ThrowIfNull(refresher);
-        if (guidIds is null || guidIds.Length == 0)
-        {
-            return;
-        }
-
-        foreach (var id in guidIds)
-        {
-            refresher.Refresh(id);
-        }
-
-        DeliverRemote(refresher, MessageType.RefreshById, guidIds.Cast<object>().ToArray());
-    }
+    public void QueueRefresh(ICacheRefresher refresher, params Guid[] guidIds) =>
+        DeliverIds(refresher, MessageType.RefreshById, guidIds, id => refresher.Refresh(id));
 
     /// <inheritdoc />
     public void QueueRefreshAll(ICacheRefresher refresher)
@@ -122,6 +83,24 @@ internal sealed class RingkeeperServerMessenger(RingkeeperCacheChannel channel, 
         ArgumentNullException.ThrowIfNull(refresher);
         refresher.RefreshAll();
         DeliverRemote(refresher, MessageType.RefreshAll);
+    }
+
+    /// <summary>Locally first, by each id; then to the other servers.</summary>
+    private void DeliverIds<TId>(ICacheRefresher refresher, MessageType messageType, TId[]? ids, Action<TId> local)
+        where TId : struct
+    {
+        ArgumentNullException.ThrowIfNull(refresher);
+        if (ids is null || ids.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var id in ids)
+        {
+            local(id);
+        }
+
+        DeliverRemote(refresher, messageType, ids.Cast<object>().ToArray());
     }
 
     private void DeliverInstances<T>(ICacheRefresher refresher, MessageType messageType, Func<T, object>? getId, T[] instances)
