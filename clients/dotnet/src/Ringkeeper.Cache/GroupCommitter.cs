@@ -158,7 +158,12 @@ internal sealed class GroupCommitter(string channel, CacheJournal journal, Queue
             }
 
             Remember(journalBatch, now);
-            _tail = (journalBatch.First, journalBatch.Last);
+            if (_tail is not { } known || journalBatch.Last > known.Last)
+            {
+                // Never backwards: reading our own lost-response batch may have walked past it already.
+                _tail = (journalBatch.First, journalBatch.Last);
+            }
+
             _tailSeenAt = now;
             await AnnounceAsync(journalBatch.First, journalBatch.Last).ConfigureAwait(false);
             for (var i = 0; i < fresh.Count; i++)
