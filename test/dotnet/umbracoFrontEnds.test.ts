@@ -183,6 +183,29 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
     }
   }, 240_000);
 
+  it('a plain .NET front-end probes the journal while idle (no fan-out) and re-creates its queue after it was deleted as stale', async () => {
+    const { fe: plain, subscribed } = await DotnetFrontEnd.plain('prober', settings('prober-dotnet', { ProbeInterval: '00:00:01' }));
+    running.push(plain);
+    try {
+      await pump.stop();
+      const quiet: Array<{ sequence: number; id: string }> = [];
+      for (let i = 0; i < 3; i++) quiet.push(await setup.publisher.publish([{ refresher: 'content', type: 'RefreshAll' }], { channel: 'production' }));
+      await waitFor(() => plain.envelopes.length >= 3, 20_000, 'the idle probe to find the undelivered batches');
+      expect(plain.envelopes.map((e) => e.sequence)).toEqual(quiet.map((p) => p.sequence));
+
+      const queue = setup.ctx.queueService.getQueueClient(subscribed.queue);
+      await queue.delete();
+      pump.start();
+      const later: Array<{ sequence: number; id: string }> = [];
+      for (let i = 0; i < 2; i++) later.push(await setup.publisher.publish([{ refresher: 'media', type: 'RefreshAll' }], { channel: 'production' }));
+      await waitFor(async () => plain.envelopes.length >= 5 && (await queue.exists()), 30_000, 'the front-end to re-register and catch up');
+      expect(plain.envelopes.map((e) => e.sequence)).toEqual([...quiet, ...later].map((p) => p.sequence));
+    } finally {
+      pump.start();
+      await plain.stop({ unregister: true });
+    }
+  }, 120_000);
+
   it('stopping the scheduling publisher hands the role to another front-end within the lease period', async () => {
     expect(await backOffice.role()).toBe('SchedulingPublisher');
     expect(await web1.role()).toBe('Subscriber');
