@@ -19,7 +19,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseCacheConfig } from '../shared/cache/cacheConfig';
@@ -91,17 +91,21 @@ export interface BaselineResult {
  */
 export function simulateUmbracoBaseline(rows: Array<{ start: number; inserted: number }>, servers: number, t0: number, seconds: number, random = Math.random): BaselineResult {
   const latencies: number[] = [];
-  let lastPoll = t0;
+  // A poll that takes its full 100 rows means the poller is the limit: it then drains 100 rows per 5 s.
+  let fullPolls = 0;
   for (let s = 0; s < servers; s++) {
     let next = 0;
+    let full = 0;
     for (let poll = t0 + random() * UMBRACO_INTERVAL_MS; next < rows.length; poll += UMBRACO_INTERVAL_MS) {
-      for (let taken = 0; taken < UMBRACO_MAX_ROWS && next < rows.length && rows[next]!.inserted <= poll; taken++, next++) latencies.push(poll - rows[next]!.start);
-      lastPoll = Math.max(lastPoll, poll);
+      let taken = 0;
+      for (; taken < UMBRACO_MAX_ROWS && next < rows.length && rows[next]!.inserted <= poll; taken++, next++) latencies.push(poll - rows[next]!.start);
+      if (taken === UMBRACO_MAX_ROWS) full++;
     }
+    fullPolls = Math.max(fullPolls, full);
   }
   return {
     latency: percentiles(latencies),
-    sustained: round(rows.length / Math.max((lastPoll - t0) / 1000, seconds), 1),
+    sustained: round(rows.length / Math.max((fullPolls * UMBRACO_INTERVAL_MS) / 1000, seconds), 1),
     requestsPerEnvelopePerServer: round(seconds / (UMBRACO_INTERVAL_MS / 1000) / Math.max(rows.length, 1), 4),
   };
 }
@@ -112,7 +116,7 @@ export interface StepResult {
   rep: number;
   seconds: number;
   published: number;
-  /** Envelopes per second applied on every front-end, from the first publish to the last apply. */
+  /** Envelopes per second applied on every front-end: envelopes over the span from the first apply to the last (plus one interval). */
   sustained: number;
   complete: boolean;
   push: Percentiles;
@@ -145,6 +149,7 @@ async function runStep(o: StepOptions, rep: number): Promise<StepResult> {
   const appliedPerId = new Map<string, number>();
   let applied = 0;
   let warmApplied = 0;
+  let firstApplyAt = 0;
   let lastApplyAt = 0;
   const errors: string[] = [];
 
@@ -164,6 +169,7 @@ async function runStep(o: StepOptions, rep: number): Promise<StepResult> {
         if (t === undefined) return;
         const now = performance.now();
         latencies.push(now - t);
+        if (applied === 0) firstApplyAt = now;
         lastApplyAt = now;
         applied++;
         appliedPerId.set(e.id, (appliedPerId.get(e.id) ?? 0) + 1);
@@ -215,7 +221,8 @@ async function runStep(o: StepOptions, rep: number): Promise<StepResult> {
   while (applied < total * o.frontEnds && performance.now() < drainDeadline) await sleep(20);
   const after = { ...requests };
   const complete = applied >= total * o.frontEnds;
-  const elapsed = ((complete ? lastApplyAt : performance.now()) - t0) / 1000;
+  // The applies of a channel that keeps up span the publishing time, shifted by the latency; a backlog stretches them.
+  const applySpan = ((complete ? lastApplyAt : performance.now()) - firstApplyAt) / 1000;
 
   await pump.stop();
   await Promise.all(subscribers.map((s) => s.stop({ unregister: true })));
@@ -232,7 +239,7 @@ async function runStep(o: StepOptions, rep: number): Promise<StepResult> {
     rep,
     seconds: o.seconds,
     published: total,
-    sustained: round(applied / o.frontEnds / Math.max(elapsed, o.seconds), 1),
+    sustained: round(applied / o.frontEnds / (applySpan + 1 / o.rate), 1),
     complete,
     push: percentiles(latencies),
     requestsPerEnvelope: { publish: perEnvelope('publish'), fanOut: perEnvelope('fanout'), perFrontEnd: perEnvelope('frontend', o.frontEnds) },
@@ -289,9 +296,9 @@ export function summarise(steps: StepResult[]): SweepRow {
 
 const fmt = (s: Spread) => `${s.median} (${s.min}–${s.max})`;
 
-export function cacheMarkdown(rows: SweepRow[], meta: { quick: boolean; seconds: number; reps: number; publisherProcesses: number }, picture: string): string {
+export function cacheMarkdown(rows: SweepRow[], meta: { quick: boolean; seconds: number; reps: number; publisherProcesses: number; cpus: number; loadAverage: number }, picture: string): string {
   const lines = [
-    `Load sweep on Azurite (${meta.quick ? 'quick' : 'full'} run): each step offers a fixed rate for ${meta.seconds} s from ${PUBLISHERS} concurrent publishers (through ${meta.publisherProcesses} publishing process${meta.publisherProcesses > 1 ? 'es' : ''}) on a fresh channel, ${meta.reps} run${meta.reps > 1 ? 's' : ''} per step: median (min–max). Latency is publish call to applied, on every front-end. 50 front-ends stop at the first rate they cannot carry (sustained < ${CARRIES * 100} % of offered).`,
+    `Load sweep on Azurite (${meta.quick ? 'quick' : 'full'} run; ${meta.cpus} cores, load average ${meta.loadAverage} when it started): each step offers a fixed rate for ${meta.seconds} s from ${PUBLISHERS} concurrent publishers (through ${meta.publisherProcesses} publishing process${meta.publisherProcesses > 1 ? 'es' : ''}) on a fresh channel, ${meta.reps} run${meta.reps > 1 ? 's' : ''} per step: median (min–max). Latency is publish call to applied, on every front-end. 50 front-ends stop at the first rate they cannot carry (sustained < ${CARRIES * 100} % of offered).`,
     '',
     `![p99 latency against offered load](${picture})`,
     '',
@@ -373,13 +380,20 @@ export async function runCacheBench(opts: CacheBenchOptions): Promise<{ name: 'c
   const frontEnds = listOf(env.CACHE_BENCH_FRONT_ENDS, quick ? [10] : [10, 50]);
   const publisherProcesses = listOf(env.CACHE_BENCH_PUBLISHER_PROCESSES, [1])[0]!;
   countRequests();
+  // Latencies only mean something on an otherwise idle machine: the load at the start goes into the report.
+  const loadAverage = round(loadavg()[0]!, 2);
   const began = performance.now();
   const steps: StepResult[] = [];
   const rows: SweepRow[] = [];
   let done = 0;
   const planned = frontEnds.length * rates.length * reps;
-  for (const n of frontEnds) {
-    for (const rate of rates) {
+  // Rates outer: both front-end counts meet Azurite at the same age for the same rate (its on-disk
+  // store slows down as messages come and go). Past the first count's full sweep, a count that
+  // cannot carry a rate is not offered more.
+  const stopped = new Set<number>();
+  for (const rate of rates) {
+    for (const n of frontEnds) {
+      if (stopped.has(n)) continue;
       const mine: StepResult[] = [];
       for (let rep = 1; rep <= reps; rep++) {
         const step = await runStep({ connectionString: opts.azurite.connectionString, frontEnds: n, rate, seconds, publisherProcesses }, rep);
@@ -390,17 +404,17 @@ export async function runCacheBench(opts: CacheBenchOptions): Promise<{ name: 'c
       steps.push(...mine);
       const row = summarise(mine);
       rows.push(row);
-      // Past the 10 front-ends' full sweep, a count that cannot carry a rate is not offered more.
-      if (n !== frontEnds[0] && !row.carried) break;
+      if (n !== frontEnds[0] && !row.carried) stopped.add(n);
     }
   }
+  rows.sort((a, b) => a.frontEnds - b.frontEnds || a.offered - b.offered);
   const root = path.resolve(__dirname, '..', ...(path.basename(path.resolve(__dirname, '..')) === 'dist' ? ['..'] : []));
   // A quick or customised run never replaces the committed figures.
   const custom = quick || ['CACHE_BENCH_SECONDS', 'CACHE_BENCH_REPS', 'CACHE_BENCH_RATES', 'CACHE_BENCH_FRONT_ENDS', 'CACHE_BENCH_PUBLISHER_PROCESSES'].some((k) => env[k] !== undefined);
   const resultsFile = opts.resultsFile ?? (custom ? path.join(tmpdir(), `ringkeeper-bench-cache-${process.pid}`, 'cache.json') : path.join(root, 'bench', 'results', 'cache.json'));
   const pictureFile = path.join(path.dirname(resultsFile), 'cache-sweep.svg');
-  const meta = { quick, seconds, reps, publisherProcesses };
-  const results = { generatedAt: new Date().toISOString(), node: process.version, cpus: cpus().length, ...meta, publishers: PUBLISHERS, sweep: rows, steps };
+  const meta = { quick, seconds, reps, publisherProcesses, cpus: cpus().length, loadAverage };
+  const results = { generatedAt: new Date().toISOString(), node: process.version, ...meta, publishers: PUBLISHERS, sweep: rows, steps };
   mkdirSync(path.dirname(resultsFile), { recursive: true });
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(pictureFile, sweepSvg(rows));

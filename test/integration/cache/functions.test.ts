@@ -74,6 +74,24 @@ describe('cache functions (handlers on Azurite)', () => {
     }
   });
 
+  it('concurrent POSTs are committed together: fewer journal writes than publishes, one contiguous run of sequences', async () => {
+    const journal = setup.ctx.journal;
+    const before = (await journal.head('staging')).last;
+    const responses = await Promise.all(Array.from({ length: 24 }, (_, i) => post('staging', JSON.stringify(generic(i)))));
+    expect(responses.map((r) => r.status)).toEqual(Array(24).fill(201));
+    const sequences = responses.map((r) => (r.jsonBody as { sequence: number }).sequence).sort((a, b) => a - b);
+    expect(sequences).toEqual(Array.from({ length: 24 }, (_, i) => before + 1 + i));
+    const batches: Array<[number, number]> = [];
+    for (let first = before + 1; first <= before + 24; ) {
+      const last = (await journal.batchLast('staging', first))!;
+      batches.push([first, last]);
+      first = last + 1;
+    }
+    // The first POST finds the channel idle and commits alone; the others queue behind it and share writes.
+    expect(batches.length).toBeLessThanOrEqual(4);
+    expect(batches.at(-1)![1]).toBe(before + 24);
+  });
+
   it('the janitor timer reports per-channel figures', async () => {
     const report = await cacheJanitor(undefined, new InvocationContext({ functionName: 'cache-janitor', logHandler: () => {} }));
     expect(report.channels.map((c) => c.channel)).toEqual(['production', 'staging']);
