@@ -5,7 +5,8 @@ import { revokeInRing, rotateRings } from '../app/keyRingOperations';
 import { openRings, type RingHandle } from '../app/openRings';
 import { selectRings } from '../app/selectRings';
 import { normalizeGuid } from '../keyring/guid';
-import { readRingStatus, type RingStatus } from '../keyring/keyRingStatus';
+import { readRingSnapshot, type RingStatus } from '../keyring/keyRingStatus';
+import { renderTimeline } from '../keyring/timeline/renderTimeline';
 import type { RingUpdateResult } from '../keyring/updateKeyRing';
 import { verifyKeyRing, type RingVerification } from '../keyring/verifyKeyRing';
 import { EXIT_FAILED, EXIT_OK, type CliIo } from './CliIo';
@@ -15,7 +16,7 @@ import { parseArgs, single, timeFlag, UsageError, type FlagSpec, type ParsedArgs
 type Command = 'status' | 'rotate' | 'revoke' | 'export' | 'verify';
 
 const SPECS: Record<Command, FlagSpec> = {
-  status: { values: ['config', 'ring', 'at'], booleans: ['json'] },
+  status: { values: ['config', 'ring', 'at', 'svg'], booleans: ['json'] },
   rotate: { values: ['config', 'ring', 'now'], booleans: ['json', 'force', 'immediate'] },
   revoke: { values: ['config', 'ring', 'key', 'reason', 'now'], booleans: ['json', 'all'] },
   export: { values: ['config', 'ring', 'out'] },
@@ -53,6 +54,7 @@ export async function runKeyRingCommand(command: Command, args: string[], io: Cl
 
 function validate(command: Command, parsed: ParsedArgs): void {
   if ((command === 'revoke' || command === 'export') && !single(parsed, 'ring')) throw new UsageError(`${command}: --ring NAME is required`);
+  if (command === 'status' && single(parsed, 'svg') !== undefined && !single(parsed, 'ring')) throw new UsageError('status: --svg FILE draws one ring: give --ring NAME');
   if (command === 'revoke') {
     const key = single(parsed, 'key');
     if ((key === undefined) === !parsed.booleans.has('all')) throw new UsageError('revoke: give exactly one of --key ID or --all');
@@ -73,7 +75,9 @@ async function status(handles: RingHandle[], parsed: ParsedArgs, io: CliIo): Pro
   let code = EXIT_OK;
   for (const handle of handles) {
     try {
-      const s = await readRingStatus(handle, at);
+      const { status: s, ring } = await readRingSnapshot(handle, at);
+      const svg = single(parsed, 'svg');
+      if (svg !== undefined) writeFileSync(path.resolve(io.cwd, svg), renderTimeline(ring, at, { ringName: handle.name }));
       io.stdout.write(parsed.booleans.has('json') ? `${JSON.stringify(s)}\n` : formatStatus(s));
     } catch (err) {
       code = EXIT_FAILED;

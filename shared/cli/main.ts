@@ -8,7 +8,7 @@ import { reportUsageOrConfigError } from './reportUsageOrConfigError';
 
 export const USAGE = `ringkeeper — keeps an ASP.NET Core web farm's Data Protection key rings and caches consistent
 
-  ringkeeper status    [--ring NAME] [--at ISO-TIME] [--json]
+  ringkeeper status    [--ring NAME] [--at ISO-TIME] [--json] [--svg FILE (with --ring)]
   ringkeeper rotate    [--ring NAME] [--force] [--immediate] [--now ISO-TIME] [--json]
   ringkeeper revoke    --ring NAME (--key ID | --all) [--reason TEXT] [--now ISO-TIME] [--json]
   ringkeeper export    --ring NAME [--out FILE]
