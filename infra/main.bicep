@@ -143,10 +143,10 @@ module functionApp 'modules/function-app.bicep' = {
     planName: names.functionPlan
     location: location
     tags: tags
-    hostStorageAccountName: storage.outputs.hostAccountName
-    deploymentContainerName: storage.outputs.deploymentContainerName
+    hostStorageAccountName: names.hostStorage
+    deploymentContainerName: deploymentContainerName
     cacheInstructionsQueueName: cacheInstructionsQueueName
-    appInsightsName: monitoring.outputs.appInsightsName
+    appInsightsName: names.appInsights
     nodeVersion: functionNodeVersion
     maximumInstanceCount: functionMaximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB
@@ -155,6 +155,8 @@ module functionApp 'modules/function-app.bicep' = {
     ringBlobUris: storage.outputs.keyRingBlobUris
     ringKeyIds: keyVault.outputs.keyUris
   }
+  // The component is named at compile time above (what-if can predict it); it must exist first.
+  dependsOn: [monitoring]
 }
 
 module webFarm 'modules/web-farm.bicep' = {
@@ -180,11 +182,15 @@ module keyRingAccess 'modules/keyring-access.bicep' = [
     name: '${deployment().name}-access-${ringName}'
     params: {
       ringName: ringName
-      storageAccountName: storage.outputs.keyRingAccountName
+      storageAccountName: names.keyRingStorage
       containerName: keyRingContainerNames[i]
-      keyVaultName: keyVault.outputs.name
+      keyVaultName: names.keyVault
       keyName: keyNames[i]
+      // Principal IDs exist only once the identities do, so what-if cannot know them; they name the
+      // assignments (guid(scope, principal, role)) so that a recreated identity gets new assignments.
+      #disable-next-line what-if-short-circuiting
       readerPrincipalId: webPrincipalIds[i]
+      #disable-next-line what-if-short-circuiting
       writerPrincipalId: functionApp.outputs.systemAssignedMIPrincipalId
     }
   }
