@@ -1,7 +1,7 @@
 import type { CacheStatus, ChannelStatus } from '../../cache/readChannelStatus';
 import { formatDotnetDate } from '../../keyring/dotnetDate';
 import type { Health } from '../../keyring/keyRingStatus';
-import { keyState, renderTimeline } from '../../keyring/timeline/renderTimeline';
+import { keyState, renderTimeline, timelineRows } from '../../keyring/timeline/renderTimeline';
 import { escapeAttribute as attr, escapeText as text } from '../../keyring/xml/escapeXml';
 import type { ComponentHealth } from '../health/assessHealth';
 import type { OperatorsView, RingView } from '../health/readOperatorsView';
@@ -46,9 +46,12 @@ function ringSection(view: RingView, at: number): string {
     const s = view.status;
     parts.push(`<p class="meta">default key now <code>${text(s.defaultKey ?? '(none)')}</code>${s.resolution === 'fallback' ? ' (fallback)' : ''} · in 2 days <code>${text(s.defaultKeyAfterPropagation ?? '(none)')}</code> · ${text(s.location)}</p>`);
     parts.push(`<div class="picture">${renderTimeline(view.ring, at, { ringName: view.name })}</div>`);
-    const rows = [...s.keys].sort((a, b) => a.activationDate.localeCompare(b.activationDate) || a.creationDate.localeCompare(b.creationDate) || a.id.localeCompare(b.id));
+    // The rows the picture draws, in its order; long-expired keys are counted, not listed.
+    const { shown, collapsed, cutoff } = timelineRows(view.ring, at);
+    const byId = new Map(s.keys.map((k) => [k.id, k]));
     parts.push('<table class="keys"><thead><tr><th>key</th><th>state</th><th>created</th><th>activates</th><th>expires</th><th>protection</th><th></th></tr></thead><tbody>');
-    for (const k of rows) {
+    if (collapsed.length > 0) parts.push(`<tr class="collapsed"><td colspan="7">${collapsed.length} key(s) expired before ${date(formatDotnetDate(cutoff))} not listed (<code>ringkeeper status --ring ${text(view.name)}</code> lists every key)</td></tr>`);
+    for (const k of shown.map((r) => byId.get(r.id)!)) {
       const state = keyState({ activationDate: Date.parse(k.activationDate), expirationDate: Date.parse(k.expirationDate), revoked: k.revoked }, at);
       const marks = [k.id === s.defaultKey ? 'default now' : '', k.id === s.defaultKeyAfterPropagation ? 'default in 2 days' : ''].filter(Boolean).join(', ');
       parts.push(

@@ -34,14 +34,7 @@ const MIN_WIDTH = 640;
  */
 export function renderTimeline(ring: KeyRing, now: number, options: TimelineOptions = {}): string {
   const width = Math.max(MIN_WIDTH, Math.round(options.width ?? 1000));
-  const history = options.historyWindowMs ?? 30 * DAY;
-  const keys = resolvableKeys(ring).sort((a, b) => a.activationDate - b.activationDate || a.creationDate - b.creationDate || compareKeyIds(a.id, b.id));
-  const defaultNow = chosenKey(keys, now);
-  const defaultLater = chosenKey(keys, now + KEY_PROPAGATION_WINDOW);
-  const cutoff = now - history;
-  // Never hide a key apps still pick (an expired fallback is exactly what an operator must see).
-  const collapsed = keys.filter((k) => k.expirationDate < cutoff && k.id !== defaultNow && k.id !== defaultLater);
-  const shown = keys.filter((k) => !collapsed.includes(k));
+  const { keys, shown, collapsed, cutoff, defaultNow, defaultLater } = timelineRows(ring, now, options);
   const massRevocation = mostRecentMassRevocation(ring);
 
   const instants = [now - 7 * DAY, now + KEY_PROPAGATION_WINDOW + 7 * DAY];
@@ -129,6 +122,29 @@ export function renderTimeline(ring: KeyRing, now: number, options: TimelineOpti
   out.push(legend(legendTop, width));
   out.push('</svg>');
   return out.join('\n');
+}
+
+export interface TimelineRows {
+  /** Every key, ordered by activation (then creation, then id): the order of the rows. */
+  keys: ResolvableKey[];
+  /** Drawn one per row. */
+  shown: ResolvableKey[];
+  /** Expired before `cutoff` and used by no app: one band with their count. */
+  collapsed: ResolvableKey[];
+  cutoff: number;
+  defaultNow?: string;
+  defaultLater?: string;
+}
+
+/** Which keys the picture draws and in what order (the status page's key table lists the same). */
+export function timelineRows(ring: KeyRing, now: number, options: Pick<TimelineOptions, 'historyWindowMs'> = {}): TimelineRows {
+  const keys = resolvableKeys(ring).sort((a, b) => a.activationDate - b.activationDate || a.creationDate - b.creationDate || compareKeyIds(a.id, b.id));
+  const defaultNow = chosenKey(keys, now);
+  const defaultLater = chosenKey(keys, now + KEY_PROPAGATION_WINDOW);
+  const cutoff = now - (options.historyWindowMs ?? 30 * DAY);
+  // Never hide a key apps still pick (an expired fallback is exactly what an operator must see).
+  const collapsed = keys.filter((k) => k.expirationDate < cutoff && k.id !== defaultNow && k.id !== defaultLater);
+  return { keys, shown: keys.filter((k) => !collapsed.includes(k)), collapsed, cutoff, defaultNow, defaultLater };
 }
 
 /** The key apps with key generation disabled use at `at`: the resolver's default, else its fallback (as status reports it). */
