@@ -62,6 +62,9 @@ describe('GET /api/health', () => {
     const { status, body } = await health(config);
     expect(status).toBe(200);
     expect(body).toMatchObject({ health: 'ok', rings: [{ name: 'settled', health: 'ok', reasons: [] }] });
+    // Probes within HEALTH_REUSE_MS share the answer: no storage read per anonymous request.
+    await rotateRing(ring!, { force: true, immediate: true });
+    expect((await health(config)).body).toEqual(body);
   });
 
   it('is critical when the configured protector cannot unwrap the key apps use', async () => {
