@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { openRings, type RingHandle } from '../../shared/app/openRings';
 import { revokeInRing, rotateRing } from '../../shared/app/keyRingOperations';
 import { parseConfig } from '../../shared/config/parseConfig';
@@ -75,6 +75,13 @@ const NOW = Date.now();
     browser = await chromium.launchPersistentContext(path.join(work, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1200, height: 900 } });
   }, 180_000);
 
+  let failed = false;
+  beforeEach(() => {
+    onTestFailed(() => {
+      failed = true;
+    });
+  });
+
   afterAll(async () => {
     await browser?.close();
     await running.subscriber.stop({ unregister: true });
@@ -83,7 +90,9 @@ const NOW = Date.now();
       dev.child.kill('SIGINT');
       await dev.exit;
     }
-    rmSync(work, { recursive: true, force: true });
+    // Screenshots of a failed run stay for a look.
+    if (failed) console.warn(`[browser] screenshots kept in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   });
 
   async function load(): Promise<{ page: Page; errors: string[] }> {
