@@ -77,7 +77,10 @@ async function status(handles: RingHandle[], parsed: ParsedArgs, io: CliIo): Pro
     try {
       const { status: s, ring } = await readRingSnapshot(handle, at);
       const svg = single(parsed, 'svg');
-      if (svg !== undefined) writeFileSync(path.resolve(io.cwd, svg), renderTimeline(ring, at, { ringName: handle.name }));
+      if (svg !== undefined) {
+        writeFileSync(path.resolve(io.cwd, svg), renderTimeline(ring, at, { ringName: handle.name }));
+        io.stderr.write(`ring ${handle.name}: timeline picture written to ${svg}\n`);
+      }
       io.stdout.write(parsed.booleans.has('json') ? `${JSON.stringify(s)}\n` : formatStatus(s));
     } catch (err) {
       code = EXIT_FAILED;

@@ -35,6 +35,7 @@ describe('the timeline picture from the CLI and the HTTP API', () => {
     const status = await cli(['status', '--ring', 'production', '--svg', 'ring.svg', '--json']);
     expect(status.code, status.stderr).toBe(0);
     const [s] = jsonLines(status.stdout);
+    expect(status.stderr).toBe('ring production: timeline picture written to ring.svg\n');
     const svg = readFileSync(path.join(cwd, 'ring.svg'), 'utf8');
     const rows = rowsOf(svg);
     // The revocation wrote a replacement key: three keys, ordered by activation.
