@@ -135,6 +135,9 @@ const NOW = Date.now();
         }),
       );
       expect(bars.map((b) => b.id)).toEqual(expected.map((k) => k.id));
+      const section = page.locator(`section.ring[data-ring="${handle.name}"] svg`);
+      expect(await section.locator('g.key:has(circle.mark-default-now)').getAttribute('data-key-id')).toBe(status.defaultKey);
+      expect(await section.locator('g.key:has(path.mark-default-later)').getAttribute('data-key-id')).toBe(status.defaultKeyAfterPropagation);
       expect(bars.map((b) => b.label)).toEqual(expected.map((k) => k.id.slice(0, 8)));
       // Drawn top to bottom in that order, each bar visible.
       for (let i = 1; i < bars.length; i++) expect(bars[i]!.top).toBeGreaterThan(bars[i - 1]!.top);

@@ -10,12 +10,17 @@ import { attribute, elementChildren, type XmlElement } from '../../../shared/key
 import { jsonLines, runCli } from '../../support/cli';
 import { azurite, uniqueName } from '../../support/storage';
 
+const walk = (e: XmlElement): XmlElement[] => elementChildren(e).flatMap((c) => [c, ...walk(c)]);
+const keyGroups = (svg: string) => walk(parseXml(svg).root).filter((e) => (attribute(e, 'class') ?? '').split(' ').includes('key'));
+
 /** Key rows of a timeline SVG, in drawing order: [id, revoked]. */
 function rowsOf(svg: string): Array<[string, boolean]> {
-  const walk = (e: XmlElement): XmlElement[] => elementChildren(e).flatMap((c) => [c, ...walk(c)]);
-  return walk(parseXml(svg).root)
-    .filter((e) => (attribute(e, 'class') ?? '').split(' ').includes('key'))
-    .map((e) => [attribute(e, 'data-key-id')!, attribute(e, 'data-revoked') === 'true']);
+  return keyGroups(svg).map((e) => [attribute(e, 'data-key-id')!, attribute(e, 'data-revoked') === 'true']);
+}
+
+/** The ids the picture marks as the key apps use now and after propagation. */
+function marked(svg: string, mark: 'default-now' | 'default-later'): string[] {
+  return keyGroups(svg).filter((g) => elementChildren(g).some((c) => attribute(c, 'class') === `mark-${mark}`)).map((g) => attribute(g, 'data-key-id')!);
 }
 
 describe('the timeline picture from the CLI and the HTTP API', () => {
@@ -44,6 +49,9 @@ describe('the timeline picture from the CLI and the HTTP API', () => {
     expect(rows).toEqual(byActivation.map((k: any) => [k.id, k.revoked]));
     expect(rows.find(([id]) => id === first.newKeyId)![1]).toBe(true);
     expect(rows.find(([id]) => id === forced.newKeyId)![1]).toBe(false);
+    // The marks agree with status (one resolution rule for both).
+    expect(marked(svg, 'default-now')).toEqual([s.defaultKey]);
+    expect(marked(svg, 'default-later')).toEqual([s.defaultKeyAfterPropagation]);
 
     process.env.RINGKEEPER_CONFIG_JSON = config;
     try {
