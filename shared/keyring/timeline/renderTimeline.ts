@@ -52,13 +52,15 @@ export function renderTimeline(ring: KeyRing, now: number, options: TimelineOpti
   const legendTop = rowsBottom + 40;
   const height = legendTop + 28;
 
+  // Several pictures share one HTML page (the status page): the pattern id must be theirs alone.
+  const patternId = `rk-propagation-${(options.ringName ?? 'ring').replace(/[^A-Za-z0-9_-]/g, '_')}`;
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="ringkeeper-timeline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12" data-now="${formatDotnetDate(now)}" data-keys="${keys.length}" data-shown="${shown.length}" data-collapsed="${collapsed.length}">`,
   );
   out.push(`<title>${escapeText(`Key ring ${options.ringName ?? ''} at ${formatDotnetDate(now)}`.replace(/ {2}/, ' '))}</title>`);
   out.push(
-    '<defs><pattern id="rk-propagation" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff3c4"/><line x1="0" y1="0" x2="0" y2="6" stroke="#e0a800" stroke-width="2"/></pattern></defs>',
+    `<defs><pattern id="${patternId}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff3c4"/><line x1="0" y1="0" x2="0" y2="6" stroke="#e0a800" stroke-width="2"/></pattern></defs>`,
   );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="8" y="20" font-size="15" font-weight="600" fill="#1b1f24">${escapeText(heading(options.ringName, keys.length, now))}</text>`);
@@ -95,7 +97,7 @@ export function renderTimeline(ring: KeyRing, now: number, options: TimelineOpti
     out.push(`<text class="empty" x="${x0}" y="${rowsTop + row * ROW + 14}" fill="#57606a">${keys.length === 0 ? 'the key ring holds no keys' : 'no key to draw'}</text>`);
   }
   for (const key of shown) {
-    out.push(keyRow(key, rowsTop + row * ROW, now, x, width, { isDefaultNow: key.id === defaultNow, isDefaultLater: key.id === defaultLater }));
+    out.push(keyRow(key, rowsTop + row * ROW, now, x, width, patternId, { isDefaultNow: key.id === defaultNow, isDefaultLater: key.id === defaultLater }));
     row++;
   }
 
@@ -119,7 +121,7 @@ export function renderTimeline(ring: KeyRing, now: number, options: TimelineOpti
   out.push(`<text x="${x(later)}" y="${rowsBottom + 16}" text-anchor="start" dx="-2" fill="#0969da" font-size="11">propagated by then: +${KEY_PROPAGATION_WINDOW / DAY} d</text>`);
   out.push('</g>');
 
-  out.push(legend(legendTop, width));
+  out.push(legend(legendTop, width, patternId));
   out.push('</svg>');
   return out.join('\n');
 }
@@ -167,6 +169,7 @@ function keyRow(
   now: number,
   x: (t: number) => number,
   width: number,
+  patternId: string,
   marks: { isDefaultNow: boolean; isDefaultLater: boolean },
 ): string {
   const state = keyState(key, now);
@@ -197,7 +200,7 @@ function keyRow(
   );
   // Created but not yet active: a thin line from creation to activation.
   if (ax > cx) parts.push(`<line class="pending" x1="${cx}" y1="${mid}" x2="${ax}" y2="${mid}" stroke="#8c959f" stroke-width="1"/>`);
-  parts.push(`<rect class="propagation" x="${cx}" y="${barTop - 2}" width="${Math.max(3, px - cx)}" height="${BAR + 4}" fill="url(#rk-propagation)" opacity="0.9"><title>propagation window: ${escapeText(formatDotnetDate(key.creationDate))} to ${escapeText(formatDotnetDate(key.creationDate + KEY_PROPAGATION_WINDOW))}</title></rect>`);
+  parts.push(`<rect class="propagation" x="${cx}" y="${barTop - 2}" width="${Math.max(3, px - cx)}" height="${BAR + 4}" fill="url(#${patternId})" opacity="0.9"><title>propagation window: ${escapeText(formatDotnetDate(key.creationDate))} to ${escapeText(formatDotnetDate(key.creationDate + KEY_PROPAGATION_WINDOW))}</title></rect>`);
   parts.push(
     `<rect class="bar" x="${ax}" y="${barTop}" width="${round(ex - ax)}" height="${BAR}" rx="2" fill="${FILL[state]}"${marks.isDefaultNow || marks.isDefaultLater ? ' stroke="#1b1f24" stroke-width="1.5"' : ''}/>`,
   );
@@ -209,13 +212,13 @@ function keyRow(
   return parts.join('');
 }
 
-function legend(y: number, width: number): string {
+function legend(y: number, width: number, patternId: string): string {
   const items: Array<[string, string]> = [
     [`<rect width="14" height="10" y="-9" rx="2" fill="${FILL.active}"/>`, 'active'],
     [`<rect width="14" height="10" y="-9" rx="2" fill="${FILL.future}"/>`, 'not yet active'],
     [`<rect width="14" height="10" y="-9" rx="2" fill="${FILL.expired}"/>`, 'expired'],
     [`<rect width="14" height="10" y="-9" rx="2" fill="${FILL.revoked}"/><line x1="0" y1="-4" x2="14" y2="-4" stroke="#b42318" stroke-width="2"/>`, 'revoked'],
-    ['<rect width="14" height="12" y="-10" fill="url(#rk-propagation)"/>', 'propagating (2 d)'],
+    [`<rect width="14" height="12" y="-10" fill="url(#${patternId})"/>`, 'propagating (2 d)'],
     ['<path d="M7 -2 l-4 -5 h8 z" fill="#1b1f24"/>', 'created'],
   ];
   const parts = [`<g class="legend" transform="translate(8 ${y})">`];

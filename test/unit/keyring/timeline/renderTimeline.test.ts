@@ -163,6 +163,17 @@ describe('renderTimeline', () => {
     expect(attribute(descendants(root).find((e) => attribute(e, 'class') === 'collapsed')!, 'data-count')).toBe('1');
   });
 
+  it('names its hatch pattern after the ring, so several pictures can share one HTML page', () => {
+    const ids = ['production', 'staging'].map((name) => {
+      const root = parse(renderTimeline(fourKeyRing(), NOW, { ringName: name }));
+      const pattern = descendants(root).find((e) => e.localName === 'pattern')!;
+      const fills = new Set(descendants(root).filter((e) => (attribute(e, 'fill') ?? '').startsWith('url(')).map((e) => attribute(e, 'fill')));
+      expect([...fills]).toEqual([`url(#${attribute(pattern, 'id')})`]);
+      return attribute(pattern, 'id');
+    });
+    expect(new Set(ids).size).toBe(2);
+  });
+
   it('draws an empty ring as a picture that says so', () => {
     const root = parse(renderTimeline(ringOf(), NOW, { ringName: 'new <ring>' }));
     expect(keyRows(root)).toHaveLength(0);
