@@ -49,7 +49,7 @@ export function renderTimeline(ring: KeyRing, now: number, options: TimelineOpti
   const bandRows = collapsed.length > 0 ? 1 : 0;
   const rowsTop = TOP;
   const rowsBottom = rowsTop + (bandRows + Math.max(shown.length, 1)) * ROW;
-  const legendTop = rowsBottom + 40;
+  const legendTop = rowsBottom + 52;
   const height = legendTop + 28;
 
   // Several pictures share one HTML page (the status page): the pattern id must be theirs alone.
@@ -200,11 +200,12 @@ function keyRow(
   );
   // Created but not yet active: a thin line from creation to activation.
   if (ax > cx) parts.push(`<line class="pending" x1="${cx}" y1="${mid}" x2="${ax}" y2="${mid}" stroke="#8c959f" stroke-width="1"/>`);
-  parts.push(`<rect class="propagation" x="${cx}" y="${barTop - 2}" width="${Math.max(3, px - cx)}" height="${BAR + 4}" fill="url(#${patternId})" opacity="0.9"><title>propagation window: ${escapeText(formatDotnetDate(key.creationDate))} to ${escapeText(formatDotnetDate(key.creationDate + KEY_PROPAGATION_WINDOW))}</title></rect>`);
   parts.push(
     `<rect class="bar" x="${ax}" y="${barTop}" width="${round(ex - ax)}" height="${BAR}" rx="2" fill="${FILL[state]}"${marks.isDefaultNow || marks.isDefaultLater ? ' stroke="#1b1f24" stroke-width="1.5"' : ''}/>`,
   );
-  parts.push(`<path class="creation" d="M${cx} ${barTop - 3} l-4 -5 h8 z" fill="#1b1f24"/>`);
+  // Over the bar: a key in use before its window ends was not yet known to every app.
+  parts.push(`<rect class="propagation" x="${cx}" y="${barTop - 2}" width="${Math.max(3, px - cx)}" height="${BAR + 4}" fill="url(#${patternId})" opacity="0.75"><title>propagation window: ${escapeText(formatDotnetDate(key.creationDate))} to ${escapeText(formatDotnetDate(key.creationDate + KEY_PROPAGATION_WINDOW))}</title></rect>`);
+  parts.push(`<path class="creation" d="M${cx} ${barTop} l-3.5 -4 h7 z" fill="#1b1f24"/>`);
   if (key.revoked) parts.push(`<line class="strike" x1="${ax}" y1="${mid}" x2="${ex}" y2="${mid}" stroke="#b42318" stroke-width="2"/>`);
   if (marks.isDefaultNow) parts.push(`<circle class="mark-default-now" cx="${width - NOTE_WIDTH + 36}" cy="${mid}" r="5" fill="#1a7f37"/>`);
   if (marks.isDefaultLater) parts.push(`<path class="mark-default-later" d="M${width - NOTE_WIDTH + 110} ${mid - 6} l6 6 l-6 6 l-6 -6 z" fill="#0969da"/>`);
