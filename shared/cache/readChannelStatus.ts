@@ -38,6 +38,8 @@ export interface QueueBacklog {
   count: number | undefined;
   /** Age of the oldest visible message in seconds (0 when none). */
   oldestSeconds: number;
+  /** Why the queue could not be read (then count is undefined). */
+  error?: string;
 }
 
 export interface CacheStatus {
@@ -71,11 +73,12 @@ export async function readCacheStatus(ctx: CacheContext, now = new Date()): Prom
   return {
     at: now.toISOString(),
     channels,
-    instructions: { queue: instructions.queue, count: instructions.count, oldestSeconds: instructions.oldestSeconds },
+    instructions: { queue: instructions.queue, count: instructions.count, oldestSeconds: instructions.oldestSeconds, error: instructions.error },
     rejected: {
       queue: rejected.queue,
       count: rejected.count,
       oldestSeconds: rejected.oldestSeconds,
+      error: rejected.error,
       lastHour: recent > 0 ? recent + unseen : 0,
       lastHourIsLowerBound: recent === 0 && unseen > 0,
     },
@@ -113,7 +116,7 @@ async function backlog(
   queue: QueueClient,
   now: Date,
   sequenceOf?: (text: string) => number | undefined,
-): Promise<QueueBacklog & { peeked: number[]; lowest?: number }> {
+): Promise<QueueBacklog & { peeked: number[]; lowest?: number; error?: string }> {
   try {
     const [properties, peek] = await Promise.all([queue.getProperties(), queue.peekMessages({ numberOfMessages: PEEK })]);
     const inserted = peek.peekedMessageItems.map((m) => m.insertedOn.getTime());
@@ -128,7 +131,9 @@ async function backlog(
     };
   } catch (err) {
     if (isNotFound(err)) return { queue: queue.name, count: 0, oldestSeconds: 0, peeked: [] };
-    throw err;
+    // Front-end queues: the channel reports the failure. The shared queues: an unknown count, so the rest still shows.
+    if (sequenceOf) throw err;
+    return { queue: queue.name, count: undefined, oldestSeconds: 0, peeked: [], error: describeStorageError(err) };
   }
 }
 

@@ -67,6 +67,9 @@ export function channelHealth(channel: ChannelStatus, cache: Pick<CacheStatus, '
       message: `front-end ${f.instance} has not applied instructions for ${minutes(f.lagSeconds)}: position ${f.position}, head ${channel.head} (${f.behind} behind, ${f.waiting} waiting)`,
     });
   }
+  for (const q of [cache.instructions, cache.rejected]) {
+    if (q.error) reasons.push({ code: 'queue_unreadable', severity: 'warning', message: `the queue ${q.queue} could not be read: ${q.error}` });
+  }
   const stale = channel.frontEnds.filter((f) => !f.live);
   if (stale.length > 0) {
     reasons.push({ code: 'stale_front_ends', severity: 'warning', message: `${stale.length} front-end queue(s) with a stale heartbeat, not yet removed by the janitor: ${stale.map((f) => f.instance).join(', ')}` });

@@ -24,6 +24,7 @@ describe('channelHealth', () => {
     ['old rejections only (peek saw every message)', channel([fe('a')]), queues(0, { count: 2, lastHour: 0 }), 'ok', []],
     ['old rejections, more than peek can see', channel([fe('a')]), queues(0, { count: 500, lastHour: 0, lastHourIsLowerBound: true }), 'warning', ['rejected_messages']],
     ['an unreadable channel', channel([], { error: '403 AuthorizationFailure' }), queues(), 'critical', ['channel_unreadable']],
+    ['an unreadable rejected queue', channel([fe('a')]), queues(0, { count: undefined, error: 'storage 403 AuthorizationPermissionMismatch' }), 'warning', ['queue_unreadable']],
   ] as const)('%s', (_name, status, cache, health, codes) => {
     const result = channelHealth(status, cache);
     expect(result.health).toBe(health);
