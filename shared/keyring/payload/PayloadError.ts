@@ -17,4 +17,14 @@ export class PayloadError extends Error {
     super(message);
     this.name = 'PayloadError';
   }
+
+  /** Error.Common_KeyNotFound. */
+  static keyNotFound(keyId: string): PayloadError {
+    return new PayloadError('key_not_found', `the key {${keyId}} was not found in the key ring`);
+  }
+
+  /** Error.Common_KeyRevoked. */
+  static keyRevoked(keyId: string): PayloadError {
+    return new PayloadError('key_revoked', `the key {${keyId}} has been revoked`);
+  }
 }

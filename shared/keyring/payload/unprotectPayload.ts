@@ -18,8 +18,8 @@ export interface RingPayloadKey extends PayloadKey {
 export function unprotectPayload(payload: Uint8Array, purposes: readonly string[], findKey: (keyId: string) => RingPayloadKey | undefined): Buffer {
   const { keyId } = readPayloadHeader(payload);
   const key = findKey(keyId);
-  if (!key) throw new PayloadError('key_not_found', `the key {${keyId}} was not found in the key ring`);
-  if (key.revoked) throw new PayloadError('key_revoked', `the key {${keyId}} has been revoked`);
+  if (!key) throw PayloadError.keyNotFound(keyId);
+  if (key.revoked) throw PayloadError.keyRevoked(keyId);
   const aad = additionalAuthenticatedData(keyId, purposes);
   return new ManagedAuthenticatedEncryptor(key.masterKey).decrypt(payload.subarray(PAYLOAD_HEADER_BYTES), aad);
 }
