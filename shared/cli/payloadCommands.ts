@@ -42,6 +42,8 @@ export async function runPayloadCommand(command: Command, args: string[], io: Cl
   const ringName = single(parsed, 'ring');
   if (!ringName) throw new UsageError(`${command}: --ring NAME is required`);
   const purposes = purposeChain(single(parsed, 'app'), parsed.values.get('purpose') ?? []);
+  // stdin first: in `protect | unprotect` the second command then opens the ring (and, with the local
+  // default, Azurite) only after the first has finished with it.
   const input = await readAll(io.stdin);
   const cli = await resolveCliConfig(single(parsed, 'config'), io);
   try {
