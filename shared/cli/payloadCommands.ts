@@ -26,7 +26,7 @@ const SPECS: Record<Command, FlagSpec> = {
 };
 
 export function isPayloadCommand(name: string): name is Command {
-  return name in SPECS;
+  return Object.hasOwn(SPECS, name);
 }
 
 /**
