@@ -1,3 +1,6 @@
+// The SDKs share one RestError (core-rest-pipeline); @azure/storage-blob re-exports its guard.
+import { isRestError } from '@azure/storage-blob';
+
 /**
  * Stable error codes for Key Vault key operations.
  * - `keyvault_unavailable`: network failure, throttling or 5xx after the SDK's retries (retryable).
@@ -60,7 +63,6 @@ export function redactDetail(text: string): string {
 interface ErrorLike {
   name?: unknown;
   message?: unknown;
-  statusCode?: unknown;
   code?: unknown;
 }
 
@@ -71,7 +73,7 @@ function codeForStatus(status: number): KeyVaultErrorCode {
   return 'keyvault_rejected';
 }
 
-/** Maps anything the SDK or the credential threw to a KeyVaultError (duck-typed: no direct core-rest-pipeline dependency). */
+/** Maps anything the SDK or the credential threw to a KeyVaultError. */
 export function toKeyVaultError(err: unknown, operation: KeyVaultOperation, keyId: string): KeyVaultError {
   if (err instanceof KeyVaultError) return err;
   const e: ErrorLike = typeof err === 'object' && err !== null ? (err as ErrorLike) : {};
@@ -88,8 +90,8 @@ export function toKeyVaultError(err: unknown, operation: KeyVaultOperation, keyI
       operation,
     );
   }
-  if (name === 'RestError') {
-    const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (isRestError(err)) {
+    const status = err.statusCode;
     if (status === undefined) {
       // No response: DNS, connection refused, TLS trust, timeout.
       return new KeyVaultError(

@@ -1,12 +1,15 @@
-/** Status and service error code of an Azure Storage SDK error (RestError), if it is one. */
+import { isRestError } from '@azure/storage-blob';
+
+/** HTTP status of an Azure Storage SDK error (RestError), if it is one and a response came back. */
 export function storageStatus(err: unknown): number | undefined {
-  const status = (err as { statusCode?: unknown })?.statusCode;
-  return typeof status === 'number' ? status : undefined;
+  return isRestError(err) ? err.statusCode : undefined;
 }
 
+/** Service error code of an Azure Storage SDK error (x-ms-error-code), else the SDK's own code. */
 export function storageErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; details?: { errorCode?: unknown } };
-  const code = e?.details?.errorCode ?? e?.code;
+  if (!isRestError(err)) return undefined;
+  const details = err.details as { errorCode?: unknown } | undefined;
+  const code = details?.errorCode ?? err.code;
   return typeof code === 'string' ? code : undefined;
 }
 

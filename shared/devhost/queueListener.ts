@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
+import { isRestError, type DequeuedMessageItem, type QueueClient } from '@azure/storage-queue';
 import type { QueueOptions } from './hostJson';
 import { hostLine, type HostLog } from './invokeFunction';
 import { decodeMessage } from './queueMessageEncoding';
@@ -108,7 +108,7 @@ export function startQueueListener(options: QueueListenerOptions): QueueListener
         lastError = '';
       } catch (err) {
         const text = (err as Error).message;
-        if ((err as { statusCode?: number }).statusCode === 404) await queue.createIfNotExists().catch(() => {});
+        if (isRestError(err) && err.statusCode === 404) await queue.createIfNotExists().catch(() => {});
         else if (text !== lastError) log(hostLine(`Function '${fn.name}': polling '${queue.name}' failed: ${text}`));
         lastError = text;
       }

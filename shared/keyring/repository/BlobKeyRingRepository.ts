@@ -1,4 +1,4 @@
-import { RestError, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
+import { isRestError, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 import { KEY_RING_CONTENT_TYPE } from '../XmlConstants';
 
 export interface StoredKeyRing {
@@ -55,7 +55,7 @@ export class BlobKeyRingRepository {
       const content = await readAll(response.readableStreamBody);
       return { content, etag: response.etag };
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404) return {};
+      if (isRestError(err) && err.statusCode === 404) return {};
       throw storageError('read', err);
     }
   }
@@ -68,7 +68,7 @@ export class BlobKeyRingRepository {
     try {
       return (await upload()).etag!;
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404 && err.code === 'ContainerNotFound' && !readEtag) {
+      if (isRestError(err) && err.statusCode === 404 && err.code === 'ContainerNotFound' && !readEtag) {
         await this.createContainer();
         try {
           return (await upload()).etag!;
@@ -81,7 +81,7 @@ export class BlobKeyRingRepository {
   }
 
   private writeError(err: unknown): Error {
-    if (err instanceof RestError && (err.statusCode === 409 || err.statusCode === 412)) return new ConcurrencyConflict(err.statusCode);
+    if (isRestError(err) && (err.statusCode === 409 || err.statusCode === 412)) return new ConcurrencyConflict(err.statusCode);
     return storageError('write', err);
   }
 
@@ -95,7 +95,7 @@ export class BlobKeyRingRepository {
 }
 
 function storageError(operation: string, err: unknown): Error {
-  if (err instanceof RestError) return new StorageError(operation, err.statusCode, err.code ?? err.message.split('\n')[0]!);
+  if (isRestError(err)) return new StorageError(operation, err.statusCode, err.code ?? err.message.split('\n')[0]!);
   if (err instanceof Error && (err as NodeJS.ErrnoException).code) return new StorageError(operation, undefined, (err as NodeJS.ErrnoException).code!);
   return err instanceof Error ? err : new Error(String(err));
 }

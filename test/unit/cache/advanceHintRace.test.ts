@@ -1,3 +1,4 @@
+import { RestError } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../../shared/cache/Journal';
 
@@ -19,7 +20,7 @@ describe('Journal.advanceHint', () => {
           return { etag: String(++etag) };
         },
       }),
-      getBlobClient: () => ({ download: async () => Promise.reject(Object.assign(new Error('404'), { statusCode: 404 })) }),
+      getBlobClient: () => ({ download: async () => Promise.reject(new RestError('The specified blob does not exist.', { statusCode: 404, code: 'BlobNotFound' })) }),
     };
     return { writes, journal: new Journal(container as never, { hintIntervalMs }) };
   }
