@@ -181,7 +181,7 @@ async function runStep(o: StepOptions, rep: number): Promise<StepResult> {
   // The Functions host's queue settings of this app (host.json): batches of 32, polling backs off to 2 s.
   const pump = new InstructionQueuePump(ctx.queueService.getQueueClient(config.instructionsQueue), (input, meta) => fanOut.handle(input, { dequeueCount: meta.dequeueCount }), {
     batchSize: 32,
-    maxPollingIntervalMs: 2_000,
+    maxPollingIntervalInMs: 2_000,
     onError: (err) => errors.push(`fan-out: ${(err as Error).message}`),
   });
   roles.run('fanout', () => pump.start());

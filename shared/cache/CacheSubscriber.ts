@@ -9,6 +9,8 @@ import { toQueueMetadata } from './frontEndMetadata';
 import { frontEndQueueName } from './frontEndQueueName';
 import { parseFrontEndMessage } from './parseFrontEndMessage';
 import { decodeQueueMessage } from './queueMessageCodec';
+import { AbortError } from '../async/AbortError';
+import { delay } from '../async/delay';
 import { BatchBuffer } from './BatchBuffer';
 import { FileSequenceStore, type SequenceStore } from './SequenceStore';
 import { describeStorageError, isNotFound } from './storageErrors';
@@ -42,14 +44,16 @@ export interface CacheSubscriberOptions {
   onError?(error: Error, where: string): void;
   log?: CacheLog;
   /** Queue polling backs off from min to max while idle. */
-  pollMinMs?: number;
-  pollMaxMs?: number;
+  pollMinInMs?: number;
+  pollMaxInMs?: number;
   /** How long an out-of-order delivery waits for the missing ones before they are read from the journal. */
-  gapWaitMs?: number;
+  gapWaitInMs?: number;
   /** While idle, how often the journal is checked for entries whose delivery was lost (default 10 s). */
-  probeIntervalMs?: number;
+  probeIntervalInMs?: number;
   /** Default: the channel config's heartbeatSeconds. */
-  heartbeatMs?: number;
+  heartbeatIntervalInMs?: number;
+  /** Stops receiving as stop() does (a host shutdown), after the envelope being applied; start() rejects with an AbortError if already aborted. */
+  abortSignal?: AbortSignal;
 }
 
 type Pending = { kind: 'entries'; entries: JournalEntry[] } | { kind: 'inJournal' } | { kind: 'void' };
@@ -74,10 +78,11 @@ export class CacheSubscriber {
   private readonly threshold: number;
   private readonly log: CacheLog;
   private buffer = new BatchBuffer<Pending>(0);
-  private running = false;
   private loop?: Promise<void>;
   private heartbeatTimer?: NodeJS.Timeout;
-  private wake?: () => void;
+  /** Aborted by stop() or by the options' signal; every wait of the loop listens to it. */
+  private signal = AbortSignal.abort();
+  private stopping?: AbortController;
   private gapSince?: number;
   private lastJournalCheck = 0;
   private reRegister = false;
@@ -100,24 +105,30 @@ export class CacheSubscriber {
 
   /** Registers, catches up from the journal (or starts at the head), then receives until stop(). */
   async start(): Promise<void> {
-    if (this.running) return;
+    if (this.loop) return;
+    AbortError.throwIfAborted(this.options.abortSignal);
     await this.register();
     const stored = await this.store.load();
     if (stored !== undefined) this.buffer = new BatchBuffer<Pending>(stored);
     await this.catchUp(stored === undefined);
-    this.running = true;
-    const heartbeatMs = this.options.heartbeatMs ?? this.ctx.config.heartbeatSeconds * 1000;
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatMs);
+    const stopping = new AbortController();
+    this.stopping = stopping;
+    this.signal = this.options.abortSignal ? AbortSignal.any([this.options.abortSignal, stopping.signal]) : stopping.signal;
+    const heartbeatIntervalInMs = this.options.heartbeatIntervalInMs ?? this.ctx.config.heartbeatSeconds * 1000;
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatIntervalInMs);
     this.heartbeatTimer.unref();
     this.loop = this.run();
   }
 
+  private get running(): boolean {
+    return !this.signal.aborted;
+  }
+
   /** Stops after the envelope being applied, if any. `unregister` deletes the queue (a front-end that never returns). */
   async stop(options: { unregister?: boolean } = {}): Promise<void> {
-    this.running = false;
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.wake?.();
+    this.stopping?.abort();
     await this.loop;
+    this.loop = undefined;
     if (options.unregister) await this.queue.deleteIfExists();
   }
 
@@ -137,11 +148,19 @@ export class CacheSubscriber {
   }
 
   private async run(): Promise<void> {
-    let delay = this.options.pollMinMs ?? 50;
-    const pollMin = this.options.pollMinMs ?? 50;
-    const pollMax = this.options.pollMaxMs ?? 1000;
-    const gapWait = this.options.gapWaitMs ?? 1500;
-    const probeInterval = this.options.probeIntervalMs ?? 10_000;
+    try {
+      await this.receiveUntilAborted();
+    } finally {
+      clearInterval(this.heartbeatTimer);
+    }
+  }
+
+  private async receiveUntilAborted(): Promise<void> {
+    const pollMin = this.options.pollMinInMs ?? 50;
+    const pollMax = this.options.pollMaxInMs ?? 1000;
+    const gapWait = this.options.gapWaitInMs ?? 1500;
+    const probeInterval = this.options.probeIntervalInMs ?? 10_000;
+    let wait = pollMin;
     while (this.running) {
       let received = 0;
       try {
@@ -165,9 +184,9 @@ export class CacheSubscriber {
         else this.report(err, 'receive');
       }
       // A full batch: more is waiting. A partial one: linger pollMin so the next receive carries several.
-      delay = received >= RECEIVE_BATCH ? 0 : received > 0 ? pollMin : Math.min(Math.max(delay * 2, pollMin), pollMax);
-      if (this.gapSince !== undefined) delay = Math.min(delay, Math.max(0, this.gapSince + gapWait - Date.now()));
-      if (this.running && delay > 0) await this.sleep(delay);
+      wait = received >= RECEIVE_BATCH ? 0 : received > 0 ? pollMin : Math.min(Math.max(wait * 2, pollMin), pollMax);
+      if (this.gapSince !== undefined) wait = Math.min(wait, Math.max(0, this.gapSince + gapWait - Date.now()));
+      if (wait > 0) await delay(wait, { abortSignal: this.signal }).catch(() => undefined); // aborted: the loop condition ends it
     }
   }
 
@@ -303,16 +322,5 @@ export class CacheSubscriber {
     const error = err instanceof Error ? err : new Error(String(err));
     if (this.options.onError) this.options.onError(error, where);
     else this.log.error(`cache: ${this.queueName} ${where}: ${describeStorageError(error)}`);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

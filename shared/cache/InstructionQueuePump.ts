@@ -1,15 +1,19 @@
 import type { QueueClient } from '@azure/storage-queue';
+import { AbortError } from '../async/AbortError';
+import { delay } from '../async/delay';
 import { decodeQueueMessage, triggerInputOf } from './queueMessageCodec';
 
 export interface PumpOptions {
   /** host.json extensions.queues defaults of this app. */
   batchSize?: number;
   maxDequeueCount?: number;
-  visibilityTimeoutSeconds?: number;
-  maxPollingIntervalMs?: number;
+  visibilityTimeoutInSeconds?: number;
+  maxPollingIntervalInMs?: number;
   /** Where messages go after maxDequeueCount failures (the host uses `{queue}-poison`). */
   poisonQueue?: QueueClient;
   onError?(error: unknown): void;
+  /** Stops the loop (as stop() does) and drain()'s waits: a host shutdown. Batches under way complete. */
+  abortSignal?: AbortSignal;
 }
 
 export type TriggerHandler = (input: unknown, meta: { dequeueCount: number; id: string }) => Promise<unknown>;
@@ -21,22 +25,21 @@ export type TriggerHandler = (input: unknown, meta: { dequeueCount: number; id: 
  * the Functions runtime; the real host replaces it in Azure.
  */
 export class InstructionQueuePump {
-  private running = false;
   private loop?: Promise<void>;
-  private wake?: () => void;
-  private readonly o: Required<Omit<PumpOptions, 'poisonQueue' | 'onError'>> & PumpOptions;
+  private stopping?: AbortController;
+  private readonly o: Required<Omit<PumpOptions, 'poisonQueue' | 'onError' | 'abortSignal'>> & PumpOptions;
 
   constructor(
     private readonly queue: QueueClient,
     private readonly handler: TriggerHandler,
     options: PumpOptions = {},
   ) {
-    this.o = { batchSize: 32, maxDequeueCount: 5, visibilityTimeoutSeconds: 5, maxPollingIntervalMs: 2000, ...options };
+    this.o = { batchSize: 32, maxDequeueCount: 5, visibilityTimeoutInSeconds: 5, maxPollingIntervalInMs: 2000, ...options };
   }
 
   /** Receives one batch, runs it, returns how many messages it held. */
   async runOnce(): Promise<number> {
-    const { receivedMessageItems: items } = await this.queue.receiveMessages({ numberOfMessages: this.o.batchSize, visibilityTimeout: this.o.visibilityTimeoutSeconds });
+    const { receivedMessageItems: items } = await this.queue.receiveMessages({ numberOfMessages: this.o.batchSize, visibilityTimeout: this.o.visibilityTimeoutInSeconds });
     await Promise.all(items.map(async (item) => {
       const input = triggerInputOf(decodeQueueMessage(item.messageText));
       try {
@@ -52,43 +55,44 @@ export class InstructionQueuePump {
     return items.length;
   }
 
-  /** Runs batches until the queue stays empty for `quietMs` (tests). */
-  async drain(quietMs = 0): Promise<void> {
+  /** Runs batches until the queue stays empty for `quietInMs` (tests); rejects with an AbortError when the options' signal aborts. */
+  async drain(quietInMs = 0): Promise<void> {
+    const { abortSignal } = this.o;
     for (;;) {
+      AbortError.throwIfAborted(abortSignal);
       if ((await this.runOnce()) > 0) continue;
-      if (quietMs <= 0) return;
-      await new Promise((r) => setTimeout(r, quietMs));
+      if (quietInMs <= 0) return;
+      await delay(quietInMs, { abortSignal });
       if ((await this.runOnce()) === 0) return;
     }
   }
 
+  /** Polls until stop() or the options' signal aborts, backing off to maxPollingIntervalInMs while idle. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      let delay = 0;
-      while (this.running) {
-        let n = 0;
-        try {
-          n = await this.runOnce();
-        } catch (err) {
-          this.o.onError?.(err);
-        }
-        delay = n > 0 ? 0 : Math.min(Math.max(delay * 2, 50), this.o.maxPollingIntervalMs);
-        if (delay > 0 && this.running) await new Promise<void>((r) => {
-          const t = setTimeout(r, delay);
-          this.wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-      }
-    })();
+    if (this.loop) return;
+    const stopping = new AbortController();
+    this.stopping = stopping;
+    const signal = this.o.abortSignal ? AbortSignal.any([this.o.abortSignal, stopping.signal]) : stopping.signal;
+    this.loop = this.run(signal);
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
+    this.stopping?.abort();
     await this.loop;
+    this.loop = undefined;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    let wait = 0;
+    while (!signal.aborted) {
+      let n = 0;
+      try {
+        n = await this.runOnce();
+      } catch (err) {
+        this.o.onError?.(err);
+      }
+      wait = n > 0 ? 0 : Math.min(Math.max(wait * 2, 50), this.o.maxPollingIntervalInMs);
+      if (wait > 0) await delay(wait, { abortSignal: signal }).catch(() => undefined); // aborted: the loop condition ends it
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { delay } from '../async/delay';
 import type { ContainerClient } from '@azure/storage-blob';
 import { CACHE_PROTOCOL_VERSION, type JournalBatch } from './CacheEnvelope';
 import { batchName, firstOfBatchName, headHintName, journalEntryPrefix } from './journalNames';
@@ -178,7 +179,7 @@ export class Journal {
         try {
           while ((this.hintCache.get(channel)?.span.last ?? -1) < w.target.last) {
             const wait = w.lastWrite + this.hintIntervalMs - Date.now();
-            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            if (wait > 0) await delay(wait);
             const target = w.target;
             await this.writeHint(channel, target);
             w.lastWrite = Date.now();

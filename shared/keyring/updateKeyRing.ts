@@ -1,4 +1,6 @@
 import type { RingHandle } from '../app/openRings';
+import { AbortError } from '../async/AbortError';
+import { delay } from '../async/delay';
 import type { KeyRing } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';
 import { keyXml, masterKeyXml, revocationXml } from './KeyXmlWriter';
@@ -26,8 +28,10 @@ export interface RingUpdateResult {
 export interface UpdateOptions {
   now?: () => number;
   maxAttempts?: number;
-  /** Back-off before attempt n (n >= 2); jittered. Injectable so tests need not sleep. */
-  delay?: (attempt: number) => Promise<void>;
+  /** Back-off before attempt n (n >= 2); jittered. Injectable so tests need not sleep; should honour the signal. */
+  delay?: (attempt: number, options: { abortSignal?: AbortSignal }) => Promise<void>;
+  /** Stops before the next read, plan or write (a host shutdown); a write under way completes. Rejects with an AbortError. */
+  abortSignal?: AbortSignal;
   /** Plan and report without writing (drills). */
   dryRun?: boolean;
   /** Write new keys under a key encryption key other than the ring's newest key's. */
@@ -53,9 +57,11 @@ const DEFAULT_ATTEMPTS = 5;
  */
 export async function updateKeyRing(handle: RingHandle, planFor: (ring: KeyRing, now: number) => RingPlan, options: UpdateOptions = {}): Promise<RingUpdateResult> {
   const maxAttempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
-  const delay = options.delay ?? jitteredDelay;
+  const backOff = options.delay ?? jitteredDelay;
+  const { abortSignal } = options;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    if (attempt > 1) await delay(attempt);
+    if (attempt > 1) await backOff(attempt, { abortSignal });
+    AbortError.throwIfAborted(abortSignal);
     const stored = await handle.repository.read();
     const document = KeyRingDocument.parse(stored.content, { bomOnlyAsEmpty: options.bomOnlyAsEmpty });
     const now = (options.now ?? Date.now)();
@@ -66,6 +72,7 @@ export async function updateKeyRing(handle: RingHandle, planFor: (ring: KeyRing,
     await apply(handle, document, plan);
     const content = document.serialize();
     assertSafeToWrite(handle, document, content, plan);
+    AbortError.throwIfAborted(abortSignal);
     try {
       const etag = await handle.repository.write(content, stored.etag);
       return result(handle.name, plan, etag, attempt, false);
@@ -142,8 +149,7 @@ function result(ring: string, plan: RingPlan, etag: string | null, attempts: num
   return { ring, action, newKeyId: newKeys[0]?.id ?? null, newKeys, revokedKeyIds, deletedKeyIds, etag, warnings: plan.warnings, attempts, dryRun };
 }
 
-function jitteredDelay(attempt: number): Promise<void> {
+function jitteredDelay(attempt: number, options: { abortSignal?: AbortSignal }): Promise<void> {
   // As AzureBlobXmlRepository: about 200 ms, jittered so racing writers spread out; grows per attempt.
-  const ms = 200 * (attempt - 1) * (0.8 + Math.random() * 0.4);
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return delay(200 * (attempt - 1) * (0.8 + Math.random() * 0.4), options);
 }

@@ -41,7 +41,7 @@ export function newContext(dequeueCount = 1): InvocationContext {
 export function fanOutPump(ctx: CacheContext, fanOut = new CacheFanOut(ctx, { frontEndCacheMs: 0 })) {
   return new InstructionQueuePump(ctx.queueService.getQueueClient(ctx.config.instructionsQueue), (input, meta) => fanOut.handle(input, { dequeueCount: meta.dequeueCount }), {
     poisonQueue: ctx.queueService.getQueueClient(`${ctx.config.instructionsQueue}-poison`),
-    maxPollingIntervalMs: 200,
+    maxPollingIntervalInMs: 200,
   });
 }
 
@@ -59,10 +59,10 @@ export function frontEnd(ctx: CacheContext, instance: string, options: Partial<C
     context: ctx,
     channel: 'production',
     instance,
-    pollMinMs: 20,
-    pollMaxMs: 200,
-    gapWaitMs: 300,
-    probeIntervalMs: 1000,
+    pollMinInMs: 20,
+    pollMaxInMs: 200,
+    gapWaitInMs: 300,
+    probeIntervalInMs: 1000,
     apply: (e) => void fe.applied.push(e),
     onColdBoot: () => void fe.coldBoots++,
     onError: (err) => void fe.errors.push(err),

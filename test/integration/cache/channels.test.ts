@@ -20,7 +20,7 @@ describe('cache channels and large envelopes (Azurite)', () => {
     await prod.subscriber.start();
     const seen: Record<string, AppliedEnvelope[]> = { 'production-eu': [], staging: [] };
     for (const channel of ['production-eu', 'staging'] as const) {
-      const s = new CacheSubscriber({ context: ctx, channel, instance: 'same-instance', store: new MemorySequenceStore(), pollMinMs: 20, pollMaxMs: 200, gapWaitMs: 300, apply: (e) => void seen[channel]!.push(e) });
+      const s = new CacheSubscriber({ context: ctx, channel, instance: 'same-instance', store: new MemorySequenceStore(), pollMinInMs: 20, pollMaxInMs: 200, gapWaitInMs: 300, apply: (e) => void seen[channel]!.push(e) });
       others.push(s);
       await s.start();
     }

@@ -16,7 +16,7 @@ describe('cache channel ordering (Azurite)', () => {
   it('5 front-ends apply every instruction exactly once in publisher order despite duplicated and reordered deliveries', async () => {
     const { ctx, publisher } = cacheSetup();
     // No journal probing and a long gap wait: the order must come from the buffer, not from re-reading the journal.
-    const fes = ['fe-1', 'fe-2', 'fe-3', 'fe-4', 'fe-5'].map((id) => frontEnd(ctx, id, { probeIntervalMs: 600_000, gapWaitMs: 15_000 }));
+    const fes = ['fe-1', 'fe-2', 'fe-3', 'fe-4', 'fe-5'].map((id) => frontEnd(ctx, id, { probeIntervalInMs: 600_000, gapWaitInMs: 15_000 }));
     started.push(...fes);
     for (const fe of fes) await fe.subscriber.start();
 

@@ -5,6 +5,8 @@ import path from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AbortError } from '../../../shared/async/AbortError';
+import { delay } from '../../../shared/async/delay';
 import { revokeInRing, rotateRing, rotateRings } from '../../../shared/app/keyRingOperations';
 import { openRings, type OpenRingsOptions, type RingHandle } from '../../../shared/app/openRings';
 import { ConfigError } from '../../../shared/config/ConfigError';
@@ -148,6 +150,58 @@ describe('rotation against Azurite', () => {
     const text = (await blobBytes(handle)).content!.toString('utf8');
     expect(text).toContain('<intruder/>');
     expect(KeyRingDocument.parse(Buffer.from(text)).ring.keys.map((k) => k.id)).toEqual([result.newKeyId]);
+  });
+
+  it('stops at an abort: in the back-off after a lost race, and before writing what it planned', async () => {
+    const container = uniqueName('abort');
+    const intruder = ring(undefined, {}, container);
+    const racing = new AbortController();
+    let reads = 0;
+    const handle = ring(undefined, {
+      storagePolicies: [
+        {
+          create: (next) => ({
+            async sendRequest(request) {
+              if (request.method === 'GET') reads++;
+              // Another writer wins the race; the host shuts down while this one backs off.
+              if (request.method === 'PUT' && !racing.signal.aborted) {
+                const stored = await intruder.repository.read();
+                const doc = KeyRingDocument.parse(stored.content);
+                doc.append('<intruder/>');
+                await intruder.repository.write(doc.serialize(), stored.etag);
+                setTimeout(() => racing.abort(), 50);
+              }
+              return next.sendRequest(request);
+            },
+          }),
+        },
+      ],
+    }, container);
+    const started = Date.now();
+    const backingOff = rotateRing(handle, {}, { now: () => T0, abortSignal: racing.signal, delay: (_attempt, options) => delay(60_000, options) });
+    await expect(backingOff).rejects.toBeInstanceOf(AbortError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(reads).toBe(1);
+    expect((await blobBytes(intruder)).content?.toString('utf8')).toContain('<intruder/>');
+    expect((await blobBytes(intruder)).content?.toString('utf8')).not.toContain('<key ');
+
+    // Aborted while reading: the plan is made (and the key wrapped) but nothing is written.
+    const shutdown = new AbortController();
+    const reader = ring(undefined, {
+      storagePolicies: [
+        {
+          create: (next) => ({
+            sendRequest(request) {
+              if (request.method === 'GET') shutdown.abort();
+              return next.sendRequest(request);
+            },
+          }),
+        },
+      ],
+    }, uniqueName('abort'));
+    await expect(rotateRing(reader, {}, { now: () => T0, abortSignal: shutdown.signal })).rejects.toBeInstanceOf(AbortError);
+    expect((await blobBytes(reader)).etag).toBeUndefined();
+    await expect(rotateRing(reader, {}, { now: () => T0, abortSignal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
   });
 
   it('lets concurrent runs on one ring create exactly one key', async () => {
