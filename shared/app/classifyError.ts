@@ -1,4 +1,4 @@
-import { KeyVaultError } from '../azure/keyVaultErrors';
+import { KeyVaultError } from '../keyring/protectors/keyVaultErrors';
 import { ConfigError } from '../config/ConfigError';
 import { KeyRingFormatError } from '../keyring/KeyRingFormatError';
 import { PolicyError } from '../keyring/policy/RotationPolicy';

@@ -4,20 +4,13 @@ import type { TokenCredential } from '@azure/identity';
 import { defaultCredential } from '../azure/credentials';
 import { resolveStorage } from '../azure/storageConnection';
 import type { RingConfig, RingkeeperConfig } from '../config/types';
+import type { RingHandle } from '../keyring/RingHandle';
 import { createKeyProtector, type KeyProtector } from '../keyring/protectors/KeyProtector';
 import { policySettings } from '../keyring/policy/policySettings';
-import type { PolicySettings } from '../keyring/policy/RotationPolicy';
 import { BlobKeyRingRepository } from '../keyring/repository/BlobKeyRingRepository';
 
-/** One configured ring, ready for the use cases. Opening makes no request. */
-export interface RingHandle {
-  readonly name: string;
-  readonly repository: BlobKeyRingRepository;
-  readonly policy: PolicySettings;
-  readonly protectorType: RingConfig['protector']['type'];
-  /** Built on first use, so a run that writes nothing never loads keys or contacts Key Vault. */
-  protector(): KeyProtector;
-}
+/** One configured ring, ready for the use cases; the key ring room declares what it holds. Opening makes no request. */
+export type { RingHandle };
 
 export interface OpenRingsOptions {
   env?: NodeJS.ProcessEnv;
@@ -40,7 +33,7 @@ export function openRing(ring: RingConfig, where: string, options: OpenRingsOpti
   function buildProtector(): KeyProtector {
     return createKeyProtector(ring.protector, {
       storageIsEmulator: isEmulator,
-      credential: options.credential,
+      credential: options.credential ?? defaultCredential(),
       keyVaultClientOptions: options.keyVaultClientOptions,
       where: `${where}.protector`,
     });

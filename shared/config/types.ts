@@ -3,6 +3,7 @@
  * Transport: a JSON file (`--config FILE` or `RINGKEEPER_CONFIG=path`) or the same JSON inline
  * in the app setting `RINGKEEPER_CONFIG_JSON` (what infra/ generates).
  */
+import type { PolicyConfig } from '../keyring/policy/policySettings';
 
 /** Where a storage account is and how to authenticate to it. Exactly one form. */
 export type StorageReference =
@@ -23,14 +24,8 @@ export type ProtectorConfig =
   /** No encryption at rest: explicit opt-in. Refused for a non-emulator account unless allowUnencrypted. */
   | { type: 'none'; allowUnencrypted?: boolean };
 
-export interface PolicyConfig {
-  /** New key lifetime, days (default 90, min 7). */
-  keyLifetimeDays?: number;
-  /** Write a successor when the default key has less than this to live, days (default 14, min 3). */
-  renewBeforeDays?: number;
-  /** Delete keys expired more than N days ago (off when absent). */
-  retentionDays?: number;
-}
+/** A ring's `policy` section: declared by the key ring room, which turns it into PolicySettings. */
+export type { PolicyConfig };
 
 export interface RingConfig {
   name: string;

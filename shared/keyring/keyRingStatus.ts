@@ -1,4 +1,4 @@
-import type { RingHandle } from '../app/openRings';
+import type { RingHandle } from './RingHandle';
 import { formatDotnetDate } from './dotnetDate';
 import { revocationTest, REVOKE_ALL, type KeyProtection, type KeyRing, type UnreadableKey } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';

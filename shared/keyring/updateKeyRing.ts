@@ -1,4 +1,4 @@
-import type { RingHandle } from '../app/openRings';
+import type { RingHandle } from './RingHandle';
 import { AbortError } from '../async/AbortError';
 import { delay } from '../async/delay';
 import type { KeyRing } from './KeyRing';

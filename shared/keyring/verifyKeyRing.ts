@@ -1,4 +1,4 @@
-import type { RingHandle } from '../app/openRings';
+import type { RingHandle } from './RingHandle';
 import type { KeyEntry, KeyProtection } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';
 import { canReadMasterKey, readMasterKey } from './readMasterKey';

@@ -2,7 +2,7 @@ import { constants, privateDecrypt, publicEncrypt, randomBytes, createPublicKey 
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import type { CryptographyClientOptions } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KeyVaultError } from '../../shared/azure/keyVaultErrors';
+import { KeyVaultError } from '../../shared/keyring/protectors/keyVaultErrors';
 import {
   createKeyVaultKeyWrapper,
   isVersionedKeyId,

@@ -1,6 +1,15 @@
-import type { PolicyConfig } from '../../config/types';
 import { DAY } from '../dotnetDate';
 import { DEFAULT_POLICY, type PolicySettings } from './RotationPolicy';
+
+/** A ring's `policy` section as configured, in days; shared/config parses and validates it. */
+export interface PolicyConfig {
+  /** New key lifetime, days (default 90, min 7). */
+  keyLifetimeDays?: number;
+  /** Write a successor when the default key has less than this to live, days (default 14, min 3). */
+  renewBeforeDays?: number;
+  /** Delete keys expired more than N days ago (off when absent). */
+  retentionDays?: number;
+}
 
 export function policySettings(config: PolicyConfig | undefined): PolicySettings {
   return {

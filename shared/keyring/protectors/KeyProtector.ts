@@ -23,7 +23,8 @@ export interface KeyProtector {
 export interface ProtectorOptions {
   /** True for Azurite/emulator accounts, where `none` needs no written opt-in. */
   storageIsEmulator: boolean;
-  credential?: TokenCredential;
+  /** For Key Vault keys (shared/app passes the configured one, else the process-wide DefaultAzureCredential). */
+  credential: TokenCredential;
   keyVaultClientOptions?: CryptographyClientOptions;
   where?: string;
 }

@@ -1,7 +1,6 @@
 import { CryptographyClient, type CryptographyClientOptions } from '@azure/keyvault-keys';
 import type { TokenCredential } from '@azure/identity';
-import { defaultCredential } from '../../azure/credentials';
-import { KeyVaultError, redactDetail, toKeyVaultError } from '../../azure/keyVaultErrors';
+import { KeyVaultError, redactDetail, toKeyVaultError } from './keyVaultErrors';
 import type { KeyWrapper } from './KeyWrapper';
 
 /** The JWA name AzureKeyVaultXmlEncryptor uses (RSA-OAEP with SHA-1 and MGF1-SHA1). */
@@ -10,8 +9,8 @@ export const KEY_WRAP_ALGORITHM = 'RSA-OAEP';
 export interface KeyVaultKeyWrapperOptions {
   /** Key Vault key URI used for wrapping; may be versionless (`https://v.vault.azure.net/keys/name`). */
   keyId: string;
-  /** Defaults to the process-wide DefaultAzureCredential, created on first use. */
-  credential?: TokenCredential;
+  /** Who asks Key Vault (shared/app passes the configured one, else the process-wide DefaultAzureCredential). */
+  credential: TokenCredential;
   /** Passed to every CryptographyClient: retry options, `tlsOptions`, `disableChallengeResourceVerification`, … */
   clientOptions?: CryptographyClientOptions;
 }
@@ -66,14 +65,14 @@ function assertKeyId(keyId: string, operation?: 'wrap' | 'unwrap'): void {
  */
 export class KeyVaultKeyWrapper implements KeyWrapper {
   readonly keyId: string;
-  private readonly credentialOverride: TokenCredential | undefined;
+  private readonly credential: TokenCredential;
   private readonly clientOptions: CryptographyClientOptions;
   private readonly unwrapClients = new Map<string, CryptographyClient>();
 
   constructor(options: KeyVaultKeyWrapperOptions) {
     assertKeyId(options.keyId);
     this.keyId = options.keyId;
-    this.credentialOverride = options.credential;
+    this.credential = options.credential;
     this.clientOptions = options.clientOptions ?? {};
   }
 
@@ -118,10 +117,9 @@ export class KeyVaultKeyWrapper implements KeyWrapper {
   }
 
   private newClient(keyId: string): CryptographyClient {
-    const credential = this.credentialOverride ?? defaultCredential();
     // Shallow copy: the SDK rewrites `userAgentOptions` on the options object it is given,
     // which would grow the User-Agent with every client built from a shared object.
-    return new CryptographyClient(keyId, credential, { ...this.clientOptions });
+    return new CryptographyClient(keyId, this.credential, { ...this.clientOptions });
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyError } from '../../../shared/app/classifyError';
 import { UnknownRingError } from '../../../shared/app/selectRings';
-import { KeyVaultError } from '../../../shared/azure/keyVaultErrors';
+import { KeyVaultError } from '../../../shared/keyring/protectors/keyVaultErrors';
 import { ConfigError } from '../../../shared/config/ConfigError';
 import { KeyRingFormatError } from '../../../shared/keyring/KeyRingFormatError';
 import { PolicyError } from '../../../shared/keyring/policy/RotationPolicy';
