@@ -18,6 +18,16 @@ internal sealed class JournalBatchInvalidException(long first, long? last, strin
 }
 
 /// <summary>
+/// A journal blob that is not a valid batch and has no <c>last</c> metadata: nothing says where it ends, so the chain
+/// cannot be followed past it (docs/cache-protocol.md, Damaged journal).
+/// </summary>
+internal sealed class JournalCorruptException(string channel, long first, Exception inner)
+    : Exception($"The journal of channel {channel} is broken at batch {first}: not a valid batch ({inner.Message}) and no \"last\" metadata.", inner)
+{
+    public long First { get; } = first;
+}
+
+/// <summary>
 /// Reads and creates the batch blobs of a channel (docs/cache-protocol.md, Journal): batches tile the sequences
 /// without holes, so the batch after one ending at <c>p</c> is always the blob named <c>p + 1</c>, and a missing
 /// batch start at or below the head means "pruned". Batches are created once (If-None-Match:*) and never modified.
@@ -123,7 +133,7 @@ internal sealed class CacheJournal(BlobContainerClient container)
         }
         catch (JournalBatchInvalidException e)
         {
-            return e.Last ?? throw new InvalidDataException($"Journal batch {first} of channel {channel} is not valid and has no \"last\" metadata; the chain cannot be followed.", e);
+            return e.Last ?? throw new JournalCorruptException(channel, first, e);
         }
     }
 
