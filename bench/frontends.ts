@@ -56,8 +56,10 @@ async function openChannel(connectionString: string, n: number, dir: string, err
   const started = new Map<string, number>();
   const latencies = { ts: [] as number[], dotnet: [] as number[] };
   const applied = { ts: 0, dotnet: 0 };
+  const perId = { ts: new Map<string, number>(), dotnet: new Map<string, number>() };
   const record = (kind: 'ts' | 'dotnet', id: string) => {
     applied[kind]++;
+    perId[kind].set(id, (perId[kind].get(id) ?? 0) + 1);
     const t = started.get(id);
     if (t !== undefined) latencies[kind].push(performance.now() - t);
   };
@@ -130,6 +132,13 @@ async function openChannel(connectionString: string, n: number, dir: string, err
     async dotnetRequests(): Promise<number> {
       return (await Promise.all(dotnet.map((fe) => fe.requests()))).reduce((a, b) => a + b, 0);
     },
+    /** Throws when an envelope was applied more often than once per front-end of a kind. */
+    checkOnce(): void {
+      for (const kind of ['ts', 'dotnet'] as const) {
+        const twice = [...perId[kind].values()].filter((c) => c > n).length;
+        if (twice > 0) throw new Error(`bench: ${twice} envelopes applied more often than once per ${kind === 'ts' ? 'TypeScript' : '.NET'} front-end`);
+      }
+    },
     async close(): Promise<void> {
       await pump.stop();
       await Promise.all([...subscribers.map((s) => s.stop({ unregister: true })), ...dotnet.map((fe) => fe.stop({ unregister: true }).catch(() => fe.killed()))]);
@@ -178,6 +187,7 @@ async function denseRow(o: { connectionString: string; n: number; rate: number; 
     }
     await Promise.all(inflight);
     const complete = await ch.drained(total, Math.max(15_000, o.seconds * 1000));
+    ch.checkOnce();
     return { frontEnds: o.n, rate: o.rate, seconds: o.seconds, published: total, complete, ts: percentiles(ch.latencies.ts), dotnet: percentiles(ch.latencies.dotnet) };
   } finally {
     await ch.close();
@@ -217,6 +227,7 @@ async function sparseRow(o: { connectionString: string; n: number; intervalMs: n
     }
     await Promise.all(inflight);
     const complete = await ch.drained(total, 30_000);
+    ch.checkOnce();
     // The window is the publishing time; the few seconds of drain are inside the count, so the rate is per measured minute.
     const minutes = (performance.now() - t0) / 60_000;
     const dotnetAfter = await ch.dotnetRequests();
