@@ -77,10 +77,13 @@ interopDescribe('journal rules shared by the TypeScript and .NET readers (Azurit
     }
   }, 120_000);
 
-  it('a batch blob that is not a batch and has no "last" metadata is journal corruption: both readers cold-boot to the head', async () => {
+  it.each([
+    ['no metadata', {}],
+    ['a "last" below the blob\'s first', { last: '1' }],
+  ])('a batch blob that is not a batch with %s is journal corruption: both readers cold-boot to the head', async (_, metadata) => {
     const setup = cacheSetup();
     await journal(setup, 3);
-    await setup.ctx.journal.container.getBlockBlobClient(batchName('production', 2)).upload('not a batch', 11);
+    await setup.ctx.journal.container.getBlockBlobClient(batchName('production', 2)).upload('not a batch', 11, { metadata });
     const boots: ColdBootInfo[] = [];
     const ts = frontEnd(setup.ctx, 'ts', { store: new MemorySequenceStore(1), onColdBoot: (info) => void boots.push(info) });
     await ts.subscriber.start();

@@ -62,7 +62,7 @@ internal sealed class CacheJournal(BlobContainerClient container)
             return null;
         }
 
-        long? metadataLast = result.Details.Metadata.TryGetValue("last", out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : null;
+        var metadataLast = MetadataLast(result.Details.Metadata, first);
         JournalBatch? batch;
         try
         {
@@ -117,7 +117,7 @@ internal sealed class CacheJournal(BlobContainerClient container)
         try
         {
             var properties = (await Container.GetBlobClient(JournalNames.Batch(channel, first)).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
-            if (properties.Metadata.TryGetValue("last", out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var last) && last >= first)
+            if (MetadataLast(properties.Metadata, first) is { } last)
             {
                 return last;
             }
@@ -136,6 +136,12 @@ internal sealed class CacheJournal(BlobContainerClient container)
             return e.Last ?? throw new JournalCorruptException(channel, first, e);
         }
     }
+
+    /// <summary>A batch blob's metadata <c>last</c> when it is a sequence at least <paramref name="first"/> (as Journal.ts reads it), else null.</summary>
+    private static long? MetadataLast(IDictionary<string, string> metadata, long first) =>
+        metadata.TryGetValue("last", out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var last) && last >= first && last <= BatchRules.MaxSequence
+            ? last
+            : null;
 
     /// <summary>The newest batch start by listing (only when the hint is missing: a new or damaged journal).</summary>
     public async Task<long?> ListNewestBatchAsync(string channel, CancellationToken cancellationToken)
