@@ -29,6 +29,10 @@ import { CachePublisher } from '../shared/cache/CachePublisher';
 import { CacheSubscriber } from '../shared/cache/CacheSubscriber';
 import { InstructionQueuePump } from '../shared/cache/InstructionQueuePump';
 import { MemorySequenceStore } from '../shared/cache/SequenceStore';
+import { readHostOptions } from '../shared/devhost/hostJson';
+
+/** The app root (host.json, bench/results), from bench/ or from its compiled copy in dist/bench. */
+export const APP_ROOT = path.resolve(__dirname, '..', ...(path.basename(path.resolve(__dirname, '..')) === 'dist' ? ['..'] : []));
 
 export interface CacheBenchOptions {
   azurite: { connectionString: string; blobEndpoint: string; queueEndpoint: string };
@@ -39,13 +43,13 @@ export interface CacheBenchOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-type Role = 'publish' | 'fanout' | 'frontend';
-const roles = new AsyncLocalStorage<Role>();
-const requests: Record<Role, number> = { publish: 0, fanout: 0, frontend: 0 };
+export type Role = 'publish' | 'fanout' | 'frontend';
+export const roles = new AsyncLocalStorage<Role>();
+export const requests: Record<Role, number> = { publish: 0, fanout: 0, frontend: 0 };
 let subscribed = false;
 
 /** Counts every HTTP request the storage SDK sends, by the role whose async context sent it. */
-function countRequests(): void {
+export function countRequests(): void {
   if (subscribed) return;
   subscribed = true;
   subscribe('http.client.request.start', () => {
@@ -55,12 +59,12 @@ function countRequests(): void {
 }
 
 const PUBLISHERS = 4;
-const UMBRACO_INTERVAL_MS = 5_000;
+export const UMBRACO_INTERVAL_MS = 5_000;
 const UMBRACO_MAX_ROWS = 100;
 /** A step "carries" its offered rate when the sustained rate is at least this share of it. */
 const CARRIES = 0.9;
 
-interface Percentiles {
+export interface Percentiles {
   p50: number;
   p95: number;
   p99: number;
@@ -68,13 +72,13 @@ interface Percentiles {
   samples: number;
 }
 
-function percentiles(values: number[]): Percentiles {
+export function percentiles(values: number[]): Percentiles {
   const s = [...values].sort((a, b) => a - b);
   const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : NaN);
   return { p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(s.at(-1) ?? NaN), samples: s.length };
 }
 
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+export const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface BaselineResult {
@@ -178,10 +182,11 @@ async function runStep(o: StepOptions, rep: number): Promise<StepResult> {
     await roles.run('frontend', () => s.start());
     subscribers.push(s);
   }
-  // The Functions host's queue settings of this app (host.json): batches of 32, polling backs off to 2 s.
+  // The Functions host's queue settings of this app, read from its host.json (batchSize, maxPollingInterval).
+  const queues = readHostOptions(APP_ROOT).queues;
   const pump = new InstructionQueuePump(ctx.queueService.getQueueClient(config.instructionsQueue), (input, meta) => fanOut.handle(input, { dequeueCount: meta.dequeueCount }), {
-    batchSize: 32,
-    maxPollingIntervalInMs: 2_000,
+    batchSize: queues.batchSize,
+    maxPollingIntervalInMs: queues.maxPollingIntervalMs,
     onError: (err) => errors.push(`fan-out: ${(err as Error).message}`),
   });
   roles.run('fanout', () => pump.start());
@@ -408,7 +413,7 @@ export async function runCacheBench(opts: CacheBenchOptions): Promise<{ name: 'c
     }
   }
   rows.sort((a, b) => a.frontEnds - b.frontEnds || a.offered - b.offered);
-  const root = path.resolve(__dirname, '..', ...(path.basename(path.resolve(__dirname, '..')) === 'dist' ? ['..'] : []));
+  const root = APP_ROOT;
   // A quick or customised run never replaces the committed figures.
   const custom = quick || ['CACHE_BENCH_SECONDS', 'CACHE_BENCH_REPS', 'CACHE_BENCH_RATES', 'CACHE_BENCH_FRONT_ENDS', 'CACHE_BENCH_PUBLISHER_PROCESSES'].some((k) => env[k] !== undefined);
   const resultsFile = opts.resultsFile ?? (custom ? path.join(tmpdir(), `ringkeeper-bench-cache-${process.pid}`, 'cache.json') : path.join(root, 'bench', 'results', 'cache.json'));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startAzurite } from '../shared/azure/azurite';
 import { runCacheBench } from './cache';
+import { runFrontEndsBench } from './frontends';
 import { runKeyRingBench } from './keyring';
 import { runPayloadBench } from './payload';
 
@@ -24,6 +25,7 @@ async function main(argv: string[]): Promise<void> {
     if (!only || only === 'keyring') sections.push(await runKeyRingBench({ azurite, quick }));
     if (!only || only === 'cache') sections.push(await runCacheBench({ azurite, quick }));
     if (!only || only === 'payload') sections.push(await runPayloadBench({ quick }));
+    if (!only || only === 'frontends') sections.push(await runFrontEndsBench({ azurite, quick }));
     // Customised runs (CACHE_BENCH_* for development) print their figures but leave the README alone.
     if (!quick) for (const section of sections) if (!section.custom) replaceSection(section.name, section.markdown);
   } finally {

@@ -5,6 +5,7 @@ import type { AppliedEnvelope, JournalEntry } from './CacheEnvelope';
 import type { CacheContext } from './CacheContext';
 import { silentLog, type CacheLog } from './CacheLog';
 import { decideCatchUp, type ColdBootReason } from './decideColdBoot';
+import { JournalChainError } from './Journal';
 import { toQueueMetadata } from './frontEndMetadata';
 import { frontEndQueueName } from './frontEndQueueName';
 import { parseFrontEndMessage } from './parseFrontEndMessage';
@@ -181,6 +182,8 @@ export class CacheSubscriber {
         if (received === 0 && this.buffer.size === 0 && now - this.lastJournalCheck >= probeInterval) await this.catchUp(false);
       } catch (err) {
         if (isNotFound(err)) this.reRegister = true;
+        // A delivered inJournal batch whose blob is unreadable and has no "last": the catch-up cold-boots past it.
+        else if (err instanceof JournalChainError && err.first === this.lastApplied + 1) await this.catchUp(false).catch((e: unknown) => this.report(e, 'journal'));
         else this.report(err, 'receive');
       }
       // A full batch: more is waiting. A partial one: linger pollMin so the next receive carries several.
@@ -254,7 +257,7 @@ export class CacheSubscriber {
     const read = await this.ctx.journal.readBatch(this.channel, first);
     if (read.kind === 'missing') return 'missing';
     if (read.kind === 'batch') return { last: read.batch.last, item: { kind: 'entries', entries: read.batch.entries } };
-    if (read.last === undefined) throw new Error(`journal batch ${this.channel}#${first} is not valid and has no "last" metadata: ${read.problem}`);
+    if (read.last === undefined) throw new JournalChainError(this.channel, first, `not a valid batch (${read.problem}) and no "last" metadata`);
     this.report(new Error(`journal batch ${this.channel}#${first}..${read.last} is not valid (${read.problem}); skipped`), 'journal');
     return { last: read.last, item: { kind: 'void' } };
   }
@@ -268,21 +271,29 @@ export class CacheSubscriber {
     this.gapSince = undefined;
     const head = (await this.ctx.journal.head(this.channel)).last;
     const last = this.lastApplied;
-    const nextExists = fresh || head <= last ? true : (await this.ctx.journal.batchLast(this.channel, last + 1)) !== undefined;
-    const decision = decideCatchUp({ lastApplied: fresh ? undefined : last, head, nextExists, threshold: this.threshold });
-    switch (decision.action) {
-      case 'start-at-head':
-        this.buffer = new BatchBuffer<Pending>(decision.head);
-        await this.store.save(decision.head);
-        this.log.info(`cache: ${this.queueName} starts at the head of ${this.channel} (${decision.head})`);
-        return;
-      case 'up-to-date':
-        return this.dropBeyond(head);
-      case 'cold-boot':
-        return this.coldBoot(decision.reason, decision.skipTo);
-      case 'replay':
-        await this.replay(decision.to);
-        return this.dropBeyond(head);
+    try {
+      const nextExists = fresh || head <= last ? true : (await this.ctx.journal.batchLast(this.channel, last + 1)) !== undefined;
+      const decision = decideCatchUp({ lastApplied: fresh ? undefined : last, head, nextExists, threshold: this.threshold });
+      switch (decision.action) {
+        case 'start-at-head':
+          this.buffer = new BatchBuffer<Pending>(decision.head);
+          await this.store.save(decision.head);
+          this.log.info(`cache: ${this.queueName} starts at the head of ${this.channel} (${decision.head})`);
+          return;
+        case 'up-to-date':
+          return this.dropBeyond(head);
+        case 'cold-boot':
+          return this.coldBoot(decision.reason, decision.skipTo);
+        case 'replay':
+          await this.replay(decision.to);
+          return this.dropBeyond(head);
+      }
+    } catch (err) {
+      // The next batch cannot be read and nothing says where it ends: the chain cannot be followed past it,
+      // but the head (found beyond it) can be reached by rebuilding, as after pruning.
+      if (!(err instanceof JournalChainError) || err.first !== this.lastApplied + 1 || head <= this.lastApplied) throw err;
+      this.report(err, 'journal');
+      return this.coldBoot('journal-corrupt', head);
     }
   }
 

@@ -18,7 +18,7 @@ export interface BatchSpan {
 
 /** The journal of a channel cannot be followed past a blob whose extent is unknown. */
 export class JournalChainError extends Error {
-  constructor(channel: string, first: number, problem: string) {
+  constructor(channel: string, readonly first: number, problem: string) {
     super(`the journal of channel ${channel} is broken at batch ${first}: ${problem}`);
     this.name = 'JournalChainError';
   }

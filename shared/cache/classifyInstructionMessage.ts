@@ -81,7 +81,8 @@ export function classifyEnvelope(value: unknown, bytes: number, options: Classif
   const result = validateEnvelope(value);
   if (!result.ok) return reject(result.code, result.errors.join('; '));
   if (!options.channels.has(result.envelope.channel)) return unknownChannel(result.envelope.channel, options);
-  return { kind: 'envelope', envelope: result.envelope, bytes };
+  // Ids are journaled lowercase whoever enqueued them (docs/cache-protocol.md, Envelope).
+  return { kind: 'envelope', envelope: { ...result.envelope, id: result.envelope.id.toLowerCase() }, bytes };
 }
 
 function classifyNotice(value: Record<string, unknown>, options: ClassifyOptions): ClassifiedMessage {

@@ -1,5 +1,6 @@
 /** Why a front-end rebuilds its caches instead of replaying the journal (Umbraco's cold boot rules). */
-export type ColdBootReason = 'too-far-behind' | 'journal-pruned' | 'journal-reset';
+/** `journal-corrupt`: the next batch blob is not a valid batch and has no `last` metadata, so nothing says where it ends. */
+export type ColdBootReason = 'too-far-behind' | 'journal-pruned' | 'journal-reset' | 'journal-corrupt';
 
 export type CatchUpDecision =
   /** First start: nothing to replay, begin after the current head. */

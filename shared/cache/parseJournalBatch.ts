@@ -1,6 +1,9 @@
 import { CACHE_PROTOCOL_VERSION, type JournalBatch } from './CacheEnvelope';
 import { isObject, UUID_PATTERN, validateEnvelope } from './validateEnvelope';
 
+/** RFC 3339 `date-time` (what both writers produce, e.g. `2024-05-01T10:00:00.123Z`); the .NET reader checks the same. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
 /**
  * Checks a journal batch blob (docs/cache-protocol.md, *Journal*) read as `{channel}/seq/{first}`:
  * the batch itself, or a reason it is not a valid one. Pure.
@@ -21,7 +24,7 @@ export function parseJournalBatch(text: string, channel: string, first: number):
   const previous = value.previous;
   if (typeof previous !== 'number' || !Number.isSafeInteger(previous) || previous < 0 || previous >= first) return 'previous must be an integer below first';
   if (typeof value.batchId !== 'string' || !UUID_PATTERN.test(value.batchId)) return 'batchId must be a UUID';
-  if (typeof value.journaledAt !== 'string' || Number.isNaN(Date.parse(value.journaledAt))) return 'journaledAt must be a date-time';
+  if (typeof value.journaledAt !== 'string' || !DATE_TIME.test(value.journaledAt) || Number.isNaN(Date.parse(value.journaledAt))) return 'journaledAt must be an RFC 3339 date-time';
   const entries = value.entries;
   if (!Array.isArray(entries) || entries.length !== last - first + 1) return `entries must hold ${last - first + 1} entries`;
   const ids = new Set<string>();

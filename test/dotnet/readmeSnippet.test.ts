@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dotnetEnv, interopDescribe, ROOT, withLock } from '../interop/harness';
+import { interopDescribe, ROOT } from '../interop/harness';
+import { dotnetEnv, withLock } from '../support/dotnetFrontEnd';
 
 /** The first C# block of the README section "Umbraco and ASP.NET Core front-ends". */
 export function readmeUmbracoSnippet(readme: string): string {

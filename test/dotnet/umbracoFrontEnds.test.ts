@@ -14,7 +14,7 @@ import type { CliIo } from '../../shared/cli/CliIo';
 import { interopDescribe } from '../interop/harness';
 import { azurite } from '../support/storage';
 import { cacheSetup, fanOutPump, waitFor } from '../integration/cache/cacheHarness';
-import { DotnetFrontEnd, ensureFrontEndBuilt, type FrontEndSettings, type RefresherCall } from './frontEnds';
+import { DotnetFrontEnd, ensureFrontEndBuilt, type FrontEndSettings, type RefresherCall } from '../support/dotnetFrontEnd';
 
 const LEASE_SECONDS = 15;
 

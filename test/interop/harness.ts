@@ -6,13 +6,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import {
-  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+  existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe } from 'vitest';
 import { BlobSASPermissions, BlobServiceClient, SASProtocol } from '@azure/storage-blob';
 import { azurite, uniqueName } from '../support/storage';
+import { dotnetEnv, dotnetPresence, withLock } from '../support/dotnetFrontEnd';
+
+export { dotnetEnv, dotnetPresence, withLock };
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 const DOTNET_DIR = path.join(__dirname, 'dotnet');
@@ -23,18 +26,6 @@ const CLI_ENTRY = path.join(ROOT, 'dist', 'shared', 'cli', 'main.js');
 
 // ---------------------------------------------------------------------------------------------
 // dotnet presence: skipped with a reason on a laptop without it, a failure under CI=true.
-
-export interface DotnetPresence { available: boolean; reason?: string; version?: string }
-
-let presence: DotnetPresence | undefined;
-export function dotnetPresence(): DotnetPresence {
-  if (presence) return presence;
-  const r = spawnSync('dotnet', ['--version'], { encoding: 'utf8', env: dotnetEnv() });
-  presence = r.error || r.status !== 0
-    ? { available: false, reason: r.error ? `dotnet not found on PATH (${(r.error as NodeJS.ErrnoException).code})` : `dotnet --version exited ${r.status}: ${r.stderr}` }
-    : { available: true, version: r.stdout.trim() };
-  return presence;
-}
 
 const isCI = () => /^(1|true)$/i.test(process.env.CI ?? '');
 
@@ -50,16 +41,6 @@ export function interopDescribe(name: string, body: () => void): void {
     return;
   }
   describe(name, body);
-}
-
-export function dotnetEnv(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    DOTNET_CLI_TELEMETRY_OPTOUT: '1',
-    DOTNET_NOLOGO: '1',
-    DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1',
-    MSBUILDDISABLENODEREUSE: '1',
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,29 +96,6 @@ function buildDotnetIfStale(): void {
     throw new Error(`dotnet build of ${path.relative(ROOT, PROJECT)} failed (exit ${r.status}):\n${r.output.slice(-6000)}`);
   }
   writeFileSync(stampFile, hash);
-}
-
-export async function withLock<T>(name: string, fn: () => T): Promise<T> {
-  mkdirSync(STATE_DIR, { recursive: true });
-  const lock = path.join(STATE_DIR, `${name}.lock`);
-  const deadline = Date.now() + 170_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      // A lock left by a killed run is stale after 5 minutes.
-      try { if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true }); } catch { /* gone */ }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
 }
 
 let built: Promise<void> | undefined;

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -41,7 +43,13 @@ while ((line = await Console.In.ReadLineAsync()) is not null)
                 break;
             case "subscribe":
                 var options = command["settings"].Deserialize<RingkeeperCacheOptions>()!;
-                plain = new CacheSubscriber(CacheStorage.Create(options, null), options, new PrintingHandler(), logger: LoggerFactory.Create(l => l.AddProvider(new StderrLoggerProvider())).CreateLogger<CacheSubscriber>());
+                // The bench asks for the storage requests this front-end sent (op "requests"): counted by a pipeline policy on its own clients.
+                var storage = options.ConnectionString is { } cs
+                    ? new CacheStorage(
+                        new QueueServiceClient(cs, RequestCounter.Attach(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 })),
+                        new BlobServiceClient(cs, RequestCounter.Attach(new BlobClientOptions())).GetBlobContainerClient(options.JournalContainer))
+                    : CacheStorage.Create(options, null);
+                plain = new CacheSubscriber(storage, options, new PrintingHandler(), logger: LoggerFactory.Create(l => l.AddProvider(new StderrLoggerProvider())).CreateLogger<CacheSubscriber>());
                 var start = await plain.StartAsync();
                 Events.Write(new { @event = "subscribed", queue = plain.QueueName, position = start.Position, neverSynced = start.NeverSynced, coldBoot = start.ColdBoot?.Reason.ToString() });
                 break;
@@ -49,8 +57,13 @@ while ((line = await Console.In.ReadLineAsync()) is not null)
                 // The raw publisher (a .NET back-office without Umbraco): one envelope of generic instructions.
                 var publishOptions = command["settings"].Deserialize<RingkeeperCacheOptions>()!;
                 var publisher = new CachePublisher(CacheStorage.Create(publishOptions, null), publishOptions);
-                var results = await Task.WhenAll(command["envelopes"]!.AsArray().Select(e => publisher.PublishAsync(
-                    CacheEnvelope.Create(publishOptions.Channel, (string?)command["origin"] ?? "dotnet-publisher", e!.AsArray().Select(i => JsonSerializer.SerializeToElement(i)).ToArray()))));
+                // Each element: an array of instructions, or {id, instructions} to publish under a given id.
+                var results = await Task.WhenAll(command["envelopes"]!.AsArray().Select(e =>
+                {
+                    var instructions = (e is JsonObject o ? o["instructions"]! : e!).AsArray().Select(i => JsonSerializer.SerializeToElement(i)).ToArray();
+                    var envelope = CacheEnvelope.Create(publishOptions.Channel, (string?)command["origin"] ?? "dotnet-publisher", instructions);
+                    return publisher.PublishAsync(e is JsonObject given ? envelope with { Id = (string)given["id"]! } : envelope);
+                }));
                 Events.Write(new { @event = "published", results = results.Select(r => new { sequence = r.Sequence, id = r.Id, duplicate = r.Duplicate }) });
                 break;
             case "request":
@@ -88,6 +101,9 @@ while ((line = await Console.In.ReadLineAsync()) is not null)
             case "sync":
                 provider!.GetRequiredService<IServerMessenger>().Sync();
                 Events.Write(new { @event = "synced" });
+                break;
+            case "requests":
+                Events.Write(new { @event = "requests", count = RequestCounter.Count });
                 break;
             case "role":
                 Events.Write(new { @event = "role", role = provider!.GetRequiredService<IServerRoleAccessor>().CurrentServerRole.ToString() });

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCacheJanitor } from '../../../shared/cache/runCacheJanitor';
 import { MemorySequenceStore } from '../../../shared/cache/SequenceStore';
+import { batchName } from '../../../shared/cache/journalNames';
+import type { ColdBootInfo } from '../../../shared/cache/CacheSubscriber';
 import { cacheSetup, fanOutPump, frontEnd, generic, waitFor, type RecordingFrontEnd } from './cacheHarness';
 
 const seqs = (fe: RecordingFrontEnd) => fe.applied.map((e) => e.sequence);
@@ -107,5 +109,25 @@ describe('cache front-end catch-up and cold boot (Azurite)', () => {
     expect(fe.coldBoots).toBe(1);
     expect(fe.applied).toEqual([]);
     expect(fe.subscriber.lastApplied).toBe(6);
+  });
+  it('a batch blob that is not a batch and has no "last" metadata is journal corruption: reported, cold boot to the head, never a stall', async () => {
+    const { ctx, publisher } = cacheSetup();
+    for (let i = 1; i <= 3; i++) await publisher.publish(generic(i), { channel: 'production' });
+    await waitFor(async () => (await ctx.journal.readHint('production'))?.last === 3, 5_000, 'the head hint (written in the background)');
+    // Batch 2 replaced by a foreign blob: nothing says where it ends.
+    await ctx.journal.container.getBlockBlobClient(batchName('production', 2)).upload('not a batch', 11);
+    const boots: ColdBootInfo[] = [];
+    const fe = frontEnd(ctx, 'damaged', { store: new MemorySequenceStore(1), onColdBoot: (info) => void boots.push(info) });
+    started.push(fe);
+    await fe.subscriber.start();
+    expect(boots).toEqual([{ channel: 'production', instance: 'damaged', reason: 'journal-corrupt', lastApplied: 1, skippedTo: 3 }]);
+    expect(fe.applied).toEqual([]);
+    expect(fe.errors.map((e) => e.message)).toEqual([expect.stringContaining('the journal of channel production is broken at batch 2')]);
+    // The channel goes on past the damage.
+    const pump = fanOutPump(ctx);
+    await publisher.publish(generic(4), { channel: 'production' });
+    await pump.drain();
+    await waitFor(() => fe.applied.length === 1, 20_000, 'the next envelope');
+    expect(seqs(fe)).toEqual([4]);
   });
 });

@@ -51,4 +51,24 @@ describe('cache janitor (Azurite)', () => {
     expect((await publisher.publish(generic(6), { channel: 'production' })).sequence).toBe(6);
     expect(later.rejected).toBe(0);
   });
+
+  it('never deletes the Umbraco front-ends\' scheduling lease blob, leased or free, however old', async () => {
+    const { ctx, publisher } = cacheSetup({ retentionHours: 1 });
+    await publisher.publish(generic(1), { channel: 'production' });
+    const leased = ctx.journal.container.getBlockBlobClient('production/scheduling-publisher.lease');
+    const free = ctx.journal.container.getBlockBlobClient('staging/scheduling-publisher.lease');
+    await leased.upload('', 0, { conditions: { ifNoneMatch: '*' } });
+    await free.upload('', 0, { conditions: { ifNoneMatch: '*' } });
+    const lease = leased.getBlobLeaseClient();
+    await lease.acquireLease(60);
+    try {
+      const report = await runCacheJanitor(ctx, { now: new Date(Date.now() + 30 * 24 * 3_600_000) });
+      expect(report.channels.map((c) => c.channel)).toEqual(['production', 'staging']);
+      expect(await leased.exists()).toBe(true);
+      expect(await free.exists()).toBe(true);
+      expect((await leased.getProperties()).leaseState).toBe('leased');
+    } finally {
+      await lease.releaseLease();
+    }
+  });
 });

@@ -32,6 +32,10 @@ describe('classifyInstructionMessage', () => {
     expect(classifyInstructionMessage(envelope, options)).toMatchObject({ kind: 'envelope', envelope });
     expect(classifyInstructionMessage(JSON.stringify(envelope), options)).toMatchObject({ kind: 'envelope' });
     expect(classifyInstructionMessage(Buffer.from(JSON.stringify(envelope)), options)).toMatchObject({ kind: 'envelope' });
+    // Ids are journaled lowercase, whatever case a queue-only publisher enqueued.
+    const upper = { ...envelope, id: String(envelope.id).toUpperCase() };
+    expect(String(envelope.id)).not.toBe(upper.id);
+    expect(classifyInstructionMessage(upper, options)).toMatchObject({ kind: 'envelope', envelope: { ...envelope, id: String(envelope.id).toLowerCase() } });
     expect(classifyInstructionMessage({ version: 2, channel: 'staging', first: 7, last: 9 }, options)).toEqual({ kind: 'notice', notice: { version: 2, channel: 'staging', first: 7, last: 9 } });
     expect(classifyInstructionMessage({ version: 2, claimCheck: { blob: 'production/claims/x.json' } }, options)).toEqual({ kind: 'claim', blob: 'production/claims/x.json', channel: 'production' });
   });

@@ -103,7 +103,7 @@ internal sealed record BatchEntry
 }
 
 /// <summary>A journal blob <c>{channel}/seq/{first:D20}.json</c>: the envelopes of sequences <c>first … last</c>.</summary>
-internal sealed record JournalBatch
+internal sealed partial record JournalBatch
 {
     [JsonPropertyName("version")]
     public int Version { get; init; } = CacheEnvelope.ProtocolVersion;
@@ -131,7 +131,17 @@ internal sealed record JournalBatch
 
     /// <summary>What is wrong with this batch as the blob of <paramref name="first"/> in <paramref name="channel"/>, or null.</summary>
     public string? Problem(string channel, long? first) => BatchRules.Problem(Version, Channel, First, Last, Entries, channel, first, requireUniqueIds: true)
-        ?? (Previous < 0 || Previous >= First ? "previous must be below first" : null);
+        ?? (Previous < 0 || Previous >= First ? "previous must be below first"
+            : !Guid.TryParseExact(BatchId, "D", out _) ? "batchId must be a UUID"
+            : !IsDateTime(JournaledAt) ? "journaledAt must be an RFC 3339 date-time"
+            : null);
+
+    /// <summary>RFC 3339 <c>date-time</c>, as parseJournalBatch.ts checks it.</summary>
+    internal static bool IsDateTime(string text) =>
+        DateTimePattern().IsMatch(text) && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex DateTimePattern();
 }
 
 /// <summary>The head hint <c>{channel}/head.json</c>: names an existing batch, never ahead of the head.</summary>

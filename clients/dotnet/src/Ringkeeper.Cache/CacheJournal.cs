@@ -18,6 +18,16 @@ internal sealed class JournalBatchInvalidException(long first, long? last, strin
 }
 
 /// <summary>
+/// A journal blob that is not a valid batch and has no <c>last</c> metadata: nothing says where it ends, so the chain
+/// cannot be followed past it (docs/cache-protocol.md, Damaged journal).
+/// </summary>
+internal sealed class JournalCorruptException(string channel, long first, Exception inner)
+    : Exception($"The journal of channel {channel} is broken at batch {first}: not a valid batch ({inner.Message}) and no \"last\" metadata.", inner)
+{
+    public long First { get; } = first;
+}
+
+/// <summary>
 /// Reads and creates the batch blobs of a channel (docs/cache-protocol.md, Journal): batches tile the sequences
 /// without holes, so the batch after one ending at <c>p</c> is always the blob named <c>p + 1</c>, and a missing
 /// batch start at or below the head means "pruned". Batches are created once (If-None-Match:*) and never modified.
@@ -52,7 +62,7 @@ internal sealed class CacheJournal(BlobContainerClient container)
             return null;
         }
 
-        long? metadataLast = result.Details.Metadata.TryGetValue("last", out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : null;
+        var metadataLast = MetadataLast(result.Details.Metadata, first);
         JournalBatch? batch;
         try
         {
@@ -107,7 +117,7 @@ internal sealed class CacheJournal(BlobContainerClient container)
         try
         {
             var properties = (await Container.GetBlobClient(JournalNames.Batch(channel, first)).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
-            if (properties.Metadata.TryGetValue("last", out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var last) && last >= first)
+            if (MetadataLast(properties.Metadata, first) is { } last)
             {
                 return last;
             }
@@ -123,9 +133,15 @@ internal sealed class CacheJournal(BlobContainerClient container)
         }
         catch (JournalBatchInvalidException e)
         {
-            return e.Last ?? throw new InvalidDataException($"Journal batch {first} of channel {channel} is not valid and has no \"last\" metadata; the chain cannot be followed.", e);
+            return e.Last ?? throw new JournalCorruptException(channel, first, e);
         }
     }
+
+    /// <summary>A batch blob's metadata <c>last</c> when it is a sequence at least <paramref name="first"/> (as Journal.ts reads it), else null.</summary>
+    private static long? MetadataLast(IDictionary<string, string> metadata, long first) =>
+        metadata.TryGetValue("last", out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var last) && last >= first && last <= BatchRules.MaxSequence
+            ? last
+            : null;
 
     /// <summary>The newest batch start by listing (only when the hint is missing: a new or damaged journal).</summary>
     public async Task<long?> ListNewestBatchAsync(string channel, CancellationToken cancellationToken)

@@ -45,6 +45,7 @@ public sealed class CachePublisher
         }
 
         var committer = _committers.GetOrAdd(envelope.Channel, channel => new GroupCommitter(channel, _journal, _instructions, _window, _time));
-        return committer.PublishAsync(envelope, cancellationToken);
+        // Ids are journaled lowercase, as the TypeScript publisher does (docs/cache-protocol.md, Envelope).
+        return committer.PublishAsync(envelope with { Id = envelope.Id.ToLowerInvariant() }, cancellationToken);
     }
 }

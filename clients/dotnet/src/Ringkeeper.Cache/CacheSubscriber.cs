@@ -35,6 +35,7 @@ public sealed class CacheSubscriber : IAsyncDisposable
     private DateTimeOffset? _gapSince;
     private DateTimeOffset _lastJournalCheck;
     private volatile bool _reRegister;
+    private bool _catchUpNow;
 
     /// <summary>A front-end of <see cref="RingkeeperCacheOptions.Channel"/>.</summary>
     /// <param name="storage">The channel's storage.</param>
@@ -225,6 +226,11 @@ public sealed class CacheSubscriber : IAsyncDisposable
                         await RegisterAsync(cancellationToken).ConfigureAwait(false);
                         await CatchUpAsync(false, cancellationToken).ConfigureAwait(false);
                     }
+                    else if (_catchUpNow)
+                    {
+                        _catchUpNow = false;
+                        await CatchUpAsync(false, cancellationToken).ConfigureAwait(false);
+                    }
 
                     received = await ReceiveOnceAsync(cancellationToken).ConfigureAwait(false);
                     var now = _time.GetUtcNow();
@@ -258,6 +264,11 @@ public sealed class CacheSubscriber : IAsyncDisposable
             catch (RequestFailedException e) when (e.Status == 404)
             {
                 _reRegister = true;
+            }
+            catch (JournalCorruptException e) when (e.First == LastApplied + 1)
+            {
+                // A delivered inJournal batch whose blob is unreadable and has no "last": the catch-up cold-boots past it.
+                _catchUpNow = true;
             }
             catch (Exception e)
             {
@@ -414,6 +425,10 @@ public sealed class CacheSubscriber : IAsyncDisposable
             Log.InvalidJournalBatch(_logger, e, QueueName, first);
             return (last, new Pending.Void());
         }
+        catch (JournalBatchInvalidException e)
+        {
+            throw new JournalCorruptException(Channel, first, e);
+        }
     }
 
     /// <summary>Brings the position up to the head: replays, or cold-boots when too far behind or the next batch was pruned.</summary>
@@ -422,6 +437,21 @@ public sealed class CacheSubscriber : IAsyncDisposable
         _lastJournalCheck = _time.GetUtcNow();
         _gapSince = null;
         var head = await _journal.HeadAsync(Channel, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await DecideAndCatchUpAsync(fresh, head, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JournalCorruptException e) when (e.First == LastApplied + 1 && head > LastApplied)
+        {
+            // The chain cannot be followed past the next batch, but the head (found beyond it) can be reached by
+            // rebuilding, as after pruning.
+            Log.Failure(_logger, e, QueueName, "journal");
+            return await ColdBootAsync(ColdBootReason.JournalCorrupt, head, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ColdBootInfo?> DecideAndCatchUpAsync(bool fresh, long head, CancellationToken cancellationToken)
+    {
         var last = LastApplied;
         var nextExists = fresh || head <= last || await _journal.BatchLastAsync(Channel, last + 1, cancellationToken).ConfigureAwait(false) is not null;
         var decision = CatchUpDecision.Decide(fresh ? null : last, head, nextExists, _options.ColdBootThreshold);

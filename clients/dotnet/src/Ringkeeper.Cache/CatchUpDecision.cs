@@ -11,6 +11,9 @@ public enum ColdBootReason
 
     /// <summary>The journal is behind the stored position: it was wiped or replaced.</summary>
     JournalReset,
+
+    /// <summary>The next batch blob is not a valid batch and has no <c>last</c> metadata: nothing says where it ends.</summary>
+    JournalCorrupt,
 }
 
 internal enum CatchUpAction

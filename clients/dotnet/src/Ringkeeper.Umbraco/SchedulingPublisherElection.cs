@@ -110,9 +110,23 @@ internal sealed class SchedulingPublisherElection : BackgroundService
 
     private async Task EnsureBlobAsync(CancellationToken cancellationToken)
     {
+        // The lease blob is the only blob a front-end writes: no container write unless the container is missing
+        // (a new channel before its first publish), so a front-end's identity needs no more than the lease blob.
         try
         {
+            await CreateLeaseBlobAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound)
+        {
             await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await CreateLeaseBlobAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CreateLeaseBlobAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
             await _blob.UploadAsync(new MemoryStream([]), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)

@@ -1,15 +1,67 @@
 /**
- * .NET front-ends for the cache channel scenarios: builds test/dotnet/FrontEnd (with clients/dotnet) once per run
- * under the interop suite's build lock, and runs each front-end as a process driven by JSON lines on stdin, its
- * refresher calls and answers read as JSON lines from stdout.
+ * .NET front-ends on the cache channel, for the test scenarios (test/dotnet) and the bench (bench/cache.ts): builds
+ * test/dotnet/FrontEnd (with clients/dotnet) once per run under the interop suite's build lock, and runs each
+ * front-end as a process driven by JSON lines on stdin, its refresher calls and answers read as JSON lines from
+ * stdout. No vitest here: the bench imports it from dist/ (tsconfig includes this file).
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { dotnetEnv, dotnetPresence, ROOT, withLock } from '../interop/harness';
 
-const DIR = __dirname;
+/** The repository root, from test/support or from its compiled copy in dist/test/support. */
+export const ROOT = path.resolve(__dirname, '..', '..', ...(path.basename(path.resolve(__dirname, '..', '..')) === 'dist' ? ['..'] : []));
+const DIR = path.join(ROOT, 'test', 'dotnet');
+// gitignored; holds the interop suite's build lock and stamp (shared with test/interop/harness.ts)
+const STATE_DIR = path.join(ROOT, 'test', 'interop', 'dotnet', 'bin');
+
+// dotnet presence: the interop suite skips with a reason without it (a failure under CI=true).
+export interface DotnetPresence { available: boolean; reason?: string; version?: string }
+
+let presence: DotnetPresence | undefined;
+export function dotnetPresence(): DotnetPresence {
+  if (presence) return presence;
+  const r = spawnSync('dotnet', ['--version'], { encoding: 'utf8', env: dotnetEnv() });
+  presence = r.error || r.status !== 0
+    ? { available: false, reason: r.error ? `dotnet not found on PATH (${(r.error as NodeJS.ErrnoException).code})` : `dotnet --version exited ${r.status}: ${r.stderr}` }
+    : { available: true, version: r.stdout.trim() };
+  return presence;
+}
+
+export function dotnetEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+    DOTNET_NOLOGO: '1',
+    DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1',
+    MSBUILDDISABLENODEREUSE: '1',
+  };
+}
+
+/** A lock across the test forks and the bench (a directory: mkdir is atomic). */
+export async function withLock<T>(name: string, fn: () => T): Promise<T> {
+  mkdirSync(STATE_DIR, { recursive: true });
+  const lock = path.join(STATE_DIR, `${name}.lock`);
+  const deadline = Date.now() + 170_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A lock left by a killed run is stale after 5 minutes.
+      try { if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true }); } catch { /* gone */ }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 const PROJECT = path.join(DIR, 'FrontEnd', 'FrontEnd.csproj');
 const DLL = path.join(DIR, 'FrontEnd', 'bin', 'Release', 'net10.0', 'RingkeeperFrontEnd.dll');
 const STAMP = path.join(DIR, 'FrontEnd', 'bin', 'build.stamp');
@@ -59,6 +111,8 @@ export interface DeliveredEnvelope { sequence: number; id: string; origin: strin
 /** One .NET front-end process. */
 export class DotnetFrontEnd {
   readonly events: any[] = [];
+  /** Called as each event arrives (the bench timestamps envelopes here). */
+  onEvent?: (event: any) => void;
   stderr = '';
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly exited: Promise<number | null>;
@@ -71,7 +125,10 @@ export class DotnetFrontEnd {
       for (let i = pending.indexOf('\n'); i >= 0; i = pending.indexOf('\n')) {
         const line = pending.slice(0, i).trim();
         pending = pending.slice(i + 1);
-        if (line) this.events.push(JSON.parse(line));
+        if (!line) continue;
+        const event = JSON.parse(line);
+        this.events.push(event);
+        this.onEvent?.(event);
       }
     });
     this.child.stderr.on('data', (chunk: Buffer) => { this.stderr += chunk.toString('utf8'); });
@@ -94,8 +151,8 @@ export class DotnetFrontEnd {
     return { fe, subscribed: await fe.next('subscribed') };
   }
 
-  /** A one-shot .NET publisher: each element of `envelopes` is one envelope's instructions, published concurrently. */
-  static async publish(settings: FrontEndSettings, envelopes: unknown[][], origin = 'dotnet-publisher'): Promise<Array<{ sequence: number; id: string; duplicate: boolean }>> {
+  /** A one-shot .NET publisher: each element of `envelopes` is one envelope's instructions (or `{id, instructions}`), published concurrently. */
+  static async publish(settings: FrontEndSettings, envelopes: Array<unknown[] | { id: string; instructions: unknown[] }>, origin = 'dotnet-publisher'): Promise<Array<{ sequence: number; id: string; duplicate: boolean }>> {
     await ensureFrontEndBuilt();
     const fe = new DotnetFrontEnd('publisher');
     try {
@@ -147,6 +204,12 @@ export class DotnetFrontEnd {
   async burst(from: number, count: number, parallel = 16): Promise<void> {
     this.send({ op: 'burst', from, count, parallel });
     await this.next('sent', 240_000);
+  }
+
+  /** Storage requests this plain front-end has sent so far (every attempt), counted in its process. */
+  async requests(): Promise<number> {
+    this.send({ op: 'requests' });
+    return (await this.next('requests')).count;
   }
 
   async role(): Promise<string> {
