@@ -15,11 +15,11 @@ export function globFiles(root: string, pattern: string): string[] {
 }
 
 function walk(root: string, segments: string[], prefix: string, found: Set<string>): void {
-  if (segments.length === 0) {
+  const [head, ...rest] = segments;
+  if (head === undefined) {
     if (prefix && isFile(path.join(root, prefix))) found.add(prefix);
     return;
   }
-  const [head, ...rest] = segments;
   const dir = path.join(root, prefix);
   if (head === '**') {
     walk(root, rest, prefix, found);
@@ -62,7 +62,7 @@ function isFile(file: string): boolean {
 function segmentRegExp(segment: string): RegExp {
   let source = '';
   for (let i = 0; i < segment.length; i++) {
-    const c = segment[i];
+    const c = segment.charAt(i);
     if (c === '*') source += '[^/]*';
     else if (c === '?') source += '[^/]';
     else if (c === '[') {

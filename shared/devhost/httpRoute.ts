@@ -35,8 +35,9 @@ export function compileRoute(template: string): CompiledRoute {
     if (params.some((p) => p.catchAll) && index !== segments.length - 1) {
       throw new Error(`route '${template}': a catch-all parameter can only be the last segment`);
     }
-    if (parts.length === 1 && 'parameter' in parts[0]) {
-      const p = parts[0].parameter;
+    const [only] = parts;
+    if (parts.length === 1 && only && 'parameter' in only) {
+      const p = only.parameter;
       precedence.push(p.catchAll ? 5 : p.constraints.length ? 3 : 4);
       const group = `(?<${groupName(p.name)}>${p.catchAll ? '.*' : '[^/]+'})`;
       source += p.optional || p.catchAll || p.defaultValue !== undefined ? `(?:/${group})?` : `/${group}`;
@@ -133,7 +134,8 @@ function parseSegment(segment: string, template: string): Part[] {
     }
   }
   for (let k = 1; k < parts.length; k++) {
-    if ('parameter' in parts[k] && 'parameter' in parts[k - 1]) {
+    const [previous, current] = [parts[k - 1], parts[k]];
+    if (previous && current && 'parameter' in current && 'parameter' in previous) {
       throw new Error(`route '${template}': parameters in '${segment}' must be separated by a literal`);
     }
   }
@@ -197,9 +199,11 @@ function splitConstraints(text: string): string[] {
 function constraint(spec: string, template: string): (value: string) => boolean {
   const m = /^([a-zA-Z]+)(?:\((.*)\))?$/.exec(spec);
   if (!m) throw new Error(`route '${template}': cannot parse constraint '${spec}'`);
-  const name = m[1].toLowerCase();
-  const arg = m[2] ?? '';
+  const [, rawName = '', arg = ''] = m;
+  const name = rawName.toLowerCase();
   const nums = arg.split(',').map((s) => Number(s.trim()));
+  // A missing bound is NaN: every comparison with it is false, so the constraint rejects.
+  const [n0 = NaN, n1 = NaN] = nums;
   const isNumber = (v: string) => v.trim() !== '' && Number.isFinite(Number(v));
   switch (name) {
     case 'int':
@@ -221,17 +225,17 @@ function constraint(spec: string, template: string): (value: string) => boolean 
     case 'required':
       return (v) => v !== '';
     case 'minlength':
-      return (v) => v.length >= nums[0];
+      return (v) => v.length >= n0;
     case 'maxlength':
-      return (v) => v.length <= nums[0];
+      return (v) => v.length <= n0;
     case 'length':
-      return nums.length === 1 ? (v) => v.length === nums[0] : (v) => v.length >= nums[0] && v.length <= nums[1];
+      return nums.length === 1 ? (v) => v.length === n0 : (v) => v.length >= n0 && v.length <= n1;
     case 'min':
-      return (v) => isNumber(v) && Number(v) >= nums[0];
+      return (v) => isNumber(v) && Number(v) >= n0;
     case 'max':
-      return (v) => isNumber(v) && Number(v) <= nums[0];
+      return (v) => isNumber(v) && Number(v) <= n0;
     case 'range':
-      return (v) => isNumber(v) && Number(v) >= nums[0] && Number(v) <= nums[1];
+      return (v) => isNumber(v) && Number(v) >= n0 && Number(v) <= n1;
     case 'regex': {
       const re = new RegExp(arg, 'i');
       return (v) => re.test(v);

@@ -89,8 +89,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: HttpRou
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? options.host}`);
   const method = (req.method ?? 'GET').toUpperCase();
 
-  const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
-  if (admin && method === 'POST') {
+  const adminFunction = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname)?.[1];
+  if (adminFunction !== undefined && method === 'POST') {
     const body = await readBody(req);
     let input: string | undefined;
     try {
@@ -99,7 +99,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: HttpRou
     } catch {
       return send(res, 400, 'the body must be JSON like {"input": "..."}');
     }
-    return options.invokeByAdmin(decodeURIComponent(admin[1]), input) ? send(res, 202) : send(res, 404);
+    return options.invokeByAdmin(decodeURIComponent(adminFunction), input) ? send(res, 202) : send(res, 404);
   }
   if (url.pathname === '/admin/host/status' && method === 'GET') {
     return send(res, 200, JSON.stringify({ state: 'Running', version: 'ringkeeper dev host' }), 'application/json; charset=utf-8');

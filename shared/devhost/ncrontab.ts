@@ -20,7 +20,7 @@ interface FieldSpec {
   names?: string[];
 }
 
-const FIELDS: FieldSpec[] = [
+const FIELDS: readonly [FieldSpec, FieldSpec, FieldSpec, FieldSpec, FieldSpec, FieldSpec] = [
   { name: 'second', min: 0, max: 59 },
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
@@ -38,13 +38,19 @@ const FIELDS: FieldSpec[] = [
 const SEARCH_LIMIT_YEARS = 5;
 
 export function parseNcrontab(expression: string): CronSchedule {
-  const tokens = expression.trim().split(/\s+/).filter(Boolean);
-  if (tokens.length !== 6) {
+  const [s, mi, h, d, mo, w, ...extra] = expression.trim().split(/\s+/).filter(Boolean);
+  if (s === undefined || mi === undefined || h === undefined || d === undefined || mo === undefined || w === undefined || extra.length > 0) {
     throw new Error(
       `'${expression}' is an invalid NCRONTAB expression: it must contain 6 fields (second minute hour day month day-of-week)`,
     );
   }
-  const [seconds, minutes, hours, days, months, weekdays] = tokens.map((t, i) => parseField(t, FIELDS[i], expression));
+  const [second, minute, hour, day, month, weekday] = FIELDS;
+  const seconds = parseField(s, second, expression);
+  const minutes = parseField(mi, minute, expression);
+  const hours = parseField(h, hour, expression);
+  const days = parseField(d, day, expression);
+  const months = parseField(mo, month, expression);
+  const weekdays = parseField(w, weekday, expression);
   return {
     expression,
     next(after: Date): Date {

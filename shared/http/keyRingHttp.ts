@@ -45,6 +45,26 @@ export async function withRings(
   }
 }
 
+/** withRings for a route with a `{ring}` segment: the operation gets that one ring. */
+export function withRing(
+  request: HttpRequest,
+  context: InvocationContext,
+  operation: (ring: RingHandle) => Promise<HttpResponseInit>,
+  openOptions?: OpenRingsOptions,
+): Promise<HttpResponseInit> {
+  return withRings(
+    request,
+    context,
+    async (rings) => {
+      const [ring] = rings;
+      // Only a registration without `{ring}` in its route gets here with another count: our bug, a 500.
+      if (request.params.ring === undefined || !ring || rings.length !== 1) throw new Error(`${context.functionName}: the route has no {ring} segment`);
+      return operation(ring);
+    },
+    openOptions,
+  );
+}
+
 export function json(status: number, body: unknown): HttpResponseInit {
   return { status, jsonBody: body, headers: { 'content-type': 'application/json; charset=utf-8' } };
 }
