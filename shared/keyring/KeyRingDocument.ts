@@ -4,6 +4,7 @@ import { REVOKE_ALL } from './KeyRing';
 import { KeyRingFormatError } from './KeyRingFormatError';
 import { parseDotnetDate } from './dotnetDate';
 import { normalizeGuid } from './guid';
+import { describeEncryptedData } from './protectors/CertificateXmlEncryptor';
 import { DATA_PROTECTION_NAMESPACE, REPOSITORY_ELEMENT, XML_DECLARATION } from './XmlConstants';
 import { attribute, elementChildren, textContent, type XmlDocument, type XmlElement } from './xml/XmlNode';
 import { lineAt, parseXml, XmlSyntaxError } from './xml/parseXml';
@@ -143,7 +144,17 @@ function readKey(element: XmlElement, source: string): KeyEntry {
   return { id, creationDate, activationDate, expirationDate, ...(descriptor ? readProtection(descriptor) : { protection: 'unknown' as const }), element };
 }
 
-function readProtection(descriptor: XmlElement): { protection: KeyProtection; kid?: string } {
+/** The certificate a secret is encrypted to; a malformed one only fails decryption, as in ASP.NET Core. */
+function certificateOf(secret: XmlElement): string | undefined {
+  const encryptedData = elementChildren(secret)[0];
+  try {
+    return encryptedData ? describeEncryptedData(encryptedData).thumbprints[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readProtection(descriptor: XmlElement): { protection: KeyProtection; kid?: string; certificateThumbprint?: string } {
   const secret = findDescendant(descriptor, (e) => e.namespace === DATA_PROTECTION_NAMESPACE && e.localName === 'encryptedSecret');
   if (!secret) {
     const masterKey = findDescendant(descriptor, (e) => e.localName === 'masterKey');
@@ -156,7 +167,7 @@ function readProtection(descriptor: XmlElement): { protection: KeyProtection; ki
     const kid = kidElement ? textContent(kidElement).trim() : undefined;
     return { protection: kid?.startsWith('urn:ringkeeper:rsa:') ? 'rsa' : 'keyvault', kid };
   }
-  if (typeName.endsWith('.EncryptedXmlDecryptor')) return { protection: 'certificate' };
+  if (typeName.endsWith('.EncryptedXmlDecryptor')) return { protection: 'certificate', certificateThumbprint: certificateOf(secret) };
   if (/\.Dpapi(NG)?XmlDecryptor$/.test(typeName)) return { protection: 'dpapi' };
   return { protection: 'unknown' };
 }

@@ -3,7 +3,6 @@ import type { KeyEntry, KeyProtection } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';
 import { MASTER_KEY_BYTES } from './KeyXmlWriter';
 import { DATA_PROTECTION_NAMESPACE } from './XmlConstants';
-import { decryptXmlElement } from './protectors/AzureKeyVaultXmlEncryptor';
 import { parseXml } from './xml/parseXml';
 import { attribute, elementChildren, textContent, type XmlElement } from './xml/XmlNode';
 
@@ -37,9 +36,9 @@ async function verifyKey(handle: RingHandle, key: KeyEntry): Promise<KeyVerifica
       case 'none':
         return { ...base, ...checkMasterKey(findMasterKey(key.element)) };
       case 'keyvault':
-      case 'rsa': {
-        const encryptedKey = findEncryptedKey(key.element);
-        const plaintext = await decryptXmlElement(encryptedKey, (kid, wrapped) => handle.protector().unwrap(kid, wrapped));
+      case 'rsa':
+      case 'certificate': {
+        const plaintext = await handle.protector().unprotect(findEncryptedSecret(key.element));
         return { ...base, ...checkMasterKey(parseXml(plaintext).root) };
       }
       default:
@@ -50,7 +49,7 @@ async function verifyKey(handle: RingHandle, key: KeyEntry): Promise<KeyVerifica
   }
 }
 
-function checkMasterKey(masterKey: XmlElement | undefined): Pick<KeyVerification, 'status' | 'detail'> {
+export function checkMasterKey(masterKey: XmlElement | undefined): Pick<KeyVerification, 'status' | 'detail'> {
   if (!masterKey || masterKey.localName !== 'masterKey') return { status: 'failed', detail: 'no <masterKey> element' };
   const value = elementChildren(masterKey).find((e) => e.localName === 'value');
   const text = value ? textContent(value).trim() : '';
@@ -66,13 +65,12 @@ function innerDescriptor(key: XmlElement): XmlElement {
   return inner;
 }
 
-function findMasterKey(key: XmlElement): XmlElement | undefined {
+export function findMasterKey(key: XmlElement): XmlElement | undefined {
   return elementChildren(innerDescriptor(key)).find((e) => e.localName === 'masterKey');
 }
 
-function findEncryptedKey(key: XmlElement): XmlElement {
+export function findEncryptedSecret(key: XmlElement): XmlElement {
   const secret = elementChildren(innerDescriptor(key)).find((e) => e.localName === 'encryptedSecret' && e.namespace === DATA_PROTECTION_NAMESPACE);
-  const encryptedKey = secret && elementChildren(secret)[0];
-  if (!encryptedKey || !attribute(secret, 'decryptorType')) throw new Error('the key has no <encryptedSecret> content');
-  return encryptedKey;
+  if (!secret || elementChildren(secret).length === 0 || !attribute(secret, 'decryptorType')) throw new Error('the key has no <encryptedSecret> content');
+  return secret;
 }
