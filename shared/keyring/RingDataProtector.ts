@@ -1,0 +1,90 @@
+import type { KeyEntry } from './KeyRing';
+import { revocationTest } from './KeyRing';
+import { KeyRingDocument } from './KeyRingDocument';
+import { PayloadError } from './payload/PayloadError';
+import { protectPayload } from './payload/protectPayload';
+import { readPayloadHeader } from './payload/payloadHeader';
+import { unprotectPayload } from './payload/unprotectPayload';
+import { resolveDefaultKey } from './policy/DefaultKeyResolver';
+import { resolvableKeys } from './policy/RotationPolicy';
+import { readMasterKey, type Unprotect } from './readMasterKey';
+import type { StoredKeyRing } from './repository/BlobKeyRingRepository';
+
+/** What a RingDataProtector needs of a configured ring (a RingHandle is one). */
+export interface PayloadRingSource {
+  readonly name: string;
+  readonly repository: { read(): Promise<StoredKeyRing> };
+  protector(): { unprotect: Unprotect };
+}
+
+/** The ring has no key an app with key generation disabled could protect with. */
+export class NoProtectionKeyError extends Error {
+  readonly code = 'no_default_key';
+  constructor(ring: string) {
+    super(`ring ${ring} has no key to protect with: no default key and no fallback key ("The key ring does not contain a valid default protection key")`);
+    this.name = 'NoProtectionKeyError';
+  }
+}
+
+/**
+ * IDataProtector over one stored ring, as an app with DisableAutomaticKeyGeneration() sees it:
+ * protects with the resolver's default key (else its fallback), unprotects with any key the ring
+ * holds, refusing revoked ones. The ring is read once, when opened; master keys are unwrapped
+ * through the ring's protector on first use and kept for this object's lifetime only.
+ */
+export class RingDataProtector {
+  private readonly masterKeys = new Map<string, Promise<Buffer>>();
+
+  private constructor(
+    private readonly source: PayloadRingSource,
+    private readonly document: KeyRingDocument,
+    private readonly now: number,
+  ) {}
+
+  static async open(source: PayloadRingSource, options: { now?: number } = {}): Promise<RingDataProtector> {
+    const stored = await source.repository.read();
+    return new RingDataProtector(source, KeyRingDocument.parse(stored.content), options.now ?? Date.now());
+  }
+
+  /** The key Protect uses now: the resolver's default key, else its fallback. */
+  get protectionKeyId(): string | undefined {
+    const { defaultKey, fallbackKey } = resolveDefaultKey(resolvableKeys(this.document.ring), this.now);
+    return (defaultKey ?? fallbackKey)?.id;
+  }
+
+  /** `purposes` is the whole chain: use purposeChain(applicationName, purposes) for an app's protector. */
+  async protect(purposes: readonly string[], plaintext: Uint8Array): Promise<Buffer> {
+    const id = this.protectionKeyId;
+    if (!id) throw new NoProtectionKeyError(this.source.name);
+    return protectPayload({ id, masterKey: await this.masterKey(this.key(id)!) }, purposes, plaintext);
+  }
+
+  /** Throws PayloadError (key_not_found, key_revoked, payload_invalid) as ASP.NET Core would refuse the payload. */
+  async unprotect(payload: Uint8Array, purposes: readonly string[]): Promise<Buffer> {
+    const { keyId } = readPayloadHeader(payload);
+    const key = this.key(keyId);
+    // Not found or revoked: decided before any key material is touched.
+    if (!key) throw PayloadError.keyNotFound(keyId);
+    if (revocationTest(this.document.ring)(key)) throw PayloadError.keyRevoked(keyId);
+    const masterKey = await this.masterKey(key);
+    return unprotectPayload(payload, purposes, () => ({ id: key.id, masterKey, revoked: false }));
+  }
+
+  private key(id: string): KeyEntry | undefined {
+    return this.document.ring.keys.find((k) => k.id === id);
+  }
+
+  private masterKey(key: KeyEntry): Promise<Buffer> {
+    let pending = this.masterKeys.get(key.id);
+    if (!pending) {
+      pending = readMasterKey(key, (secret) => this.source.protector().unprotect(secret)).catch((err: unknown) => {
+        this.masterKeys.delete(key.id);
+        // Typed failures (Key Vault, format) keep their type and code; plain ones get the key's name.
+        if (err instanceof Error && err.constructor === Error) throw new Error(`the master key of {${key.id}} cannot be read: ${err.message}`, { cause: err });
+        throw err;
+      });
+      this.masterKeys.set(key.id, pending);
+    }
+    return pending;
+  }
+}
