@@ -72,6 +72,8 @@ export interface KeyVaultDouble {
   privateKey(kid: string): KeyObject;
   /** Queue a fault; faults apply to authorized requests, first matching fault first. */
   injectFault(fault: Fault): void;
+  /** The next `count` successful unwrapkey calls answer 200 with a wrong key (same length): a vault that lies. */
+  corruptUnwrap(count?: number): void;
   clearFaults(): void;
   resetRequests(): void;
   close(): Promise<void>;
@@ -141,6 +143,7 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
   const keys = new Map<string, KeyVersion[]>();
   const faults: Array<Required<Omit<Fault, 'operation'>> & { operation?: KeyVaultDoubleOperation }> = [];
   const requests: RecordedRequest[] = [];
+  let corruptUnwraps = 0;
   const tls = await selfSignedCert();
   let vaultUrl = '';
 
@@ -253,6 +256,10 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
     } catch {
       throw new HttpError(400, 'BadParameter', 'Error decrypting the value.');
     }
+    if (record.operation === 'unwrapkey' && corruptUnwraps > 0) {
+      corruptUnwraps -= 1;
+      output = Buffer.from(output.map((b) => b ^ 0x5a));
+    }
     return { kid: keyId(name, v.version), value: output.toString('base64url') };
   }
 
@@ -328,6 +335,10 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
     },
     clearFaults() {
       faults.length = 0;
+      corruptUnwraps = 0;
+    },
+    corruptUnwrap(count = 1) {
+      corruptUnwraps += count;
     },
     resetRequests() {
       requests.length = 0;
