@@ -4,6 +4,7 @@ import { runCacheCommand } from './cacheCommand';
 import { runDevCommand } from './devCommand';
 import { isKeyRingCommand, runKeyRingCommand } from './keyRingCommands';
 import { UsageError } from './parseArgs';
+import { runRewrapCommand } from './rewrapCommand';
 import { reportUsageOrConfigError } from './reportUsageOrConfigError';
 
 export const USAGE = `ringkeeper — keeps an ASP.NET Core web farm's Data Protection key rings and caches consistent
@@ -13,6 +14,7 @@ export const USAGE = `ringkeeper — keeps an ASP.NET Core web farm's Data Prote
   ringkeeper revoke    --ring NAME (--key ID | --all) [--reason TEXT] [--now ISO-TIME] [--json]
   ringkeeper export    --ring NAME [--out FILE]
   ringkeeper verify    [--ring NAME] [--json]
+  ringkeeper rewrap    [--ring NAME] [--dry-run] [--json]
   ringkeeper cache     publish|tail ...            (ringkeeper cache --help)
   ringkeeper dev       [--port N]                 run the functions locally without Core Tools
 
@@ -31,6 +33,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     if (isKeyRingCommand(command)) return await runKeyRingCommand(command, args, io);
     if (command === 'dev') return await runDevCommand(args, io);
+    if (command === 'rewrap') return await runRewrapCommand(args, io);
     if (command === 'cache') {
       return await runCacheCommand(args, io);
     }

@@ -19,6 +19,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export class KeyRingDocument {
   private readonly additions: string[] = [];
   private readonly deletions = new Set<XmlElement>();
+  private readonly replacements = new Map<XmlElement, string>();
 
   private constructor(
     private readonly document: XmlDocument | undefined,
@@ -93,6 +94,16 @@ export class KeyRingDocument {
     this.deletions.add(element);
   }
 
+  /** Replaces an element read from this document, at any depth, with new XML (re-wrap of a key's secret). */
+  replace(element: XmlElement, elementXml: string): void {
+    this.replacements.set(element, elementXml);
+  }
+
+  /** The exact source text of an element read from this document. */
+  sourceOf(element: XmlElement): string {
+    return this.document ? this.document.source.slice(element.start, element.end) : '';
+  }
+
   /** Top-level elements the serialised document will hold. */
   get elementCount(): number {
     const read = this.document ? elementChildren(this.document.root).length : 0;
@@ -106,14 +117,15 @@ export class KeyRingDocument {
       return Buffer.from(`${XML_DECLARATION}<${REPOSITORY_ELEMENT}>${added}</${REPOSITORY_ELEMENT}>`, 'utf8');
     }
     const { source, root, hadBom } = this.document;
-    const cuts = [...this.deletions].sort((a, b) => a.start - b.start);
+    // Deletions and replacements never overlap: one is a top-level element, the other inside a key.
+    const cuts = [...[...this.deletions].map((e) => ({ e, with: '' })), ...[...this.replacements].map(([e, xml]) => ({ e, with: xml }))].sort((a, b) => a.e.start - b.e.start);
     let text = '';
     let cursor = 0;
     const selfClosing = source.startsWith('/>', root.end - 2);
     const insertAt = selfClosing ? root.end - 2 : source.lastIndexOf('</', root.end - 1);
     for (const cut of cuts) {
-      text += source.slice(cursor, cut.start);
-      cursor = cut.end;
+      text += source.slice(cursor, cut.e.start) + cut.with;
+      cursor = cut.e.end;
     }
     text += source.slice(cursor, insertAt);
     text += selfClosing ? `>${added}</${root.qname}>` : added;

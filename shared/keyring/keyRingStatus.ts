@@ -4,6 +4,24 @@ import { revocationTest, REVOKE_ALL, type KeyProtection, type KeyRing, type Unre
 import { KeyRingDocument } from './KeyRingDocument';
 import { firstGap, KEY_PROPAGATION_WINDOW, resolveDefaultKey } from './policy/DefaultKeyResolver';
 import { resolvableKeys, type PolicySettings } from './policy/RotationPolicy';
+import { kekOf } from './protectors/kekOf';
+import { staleKekProblem } from './staleKekProblem';
+
+/** The protector's current key-encryption key (for stale_kek), or why it could not be told. */
+export interface CurrentKek {
+  current: string | null;
+  error?: string;
+}
+
+/** Asked only when some key is wrapped at all, so status of an empty or unencrypted ring touches no key. */
+async function currentKekFor(handle: RingHandle, ring: KeyRing): Promise<CurrentKek> {
+  if (!ring.keys.some((k) => kekOf(k) !== undefined)) return { current: null };
+  try {
+    return { current: await handle.protector().currentKek() };
+  } catch (err) {
+    return { current: null, error: err instanceof Error ? err.message : String(err) };
+  }
+}
 
 export type Health = 'ok' | 'warning' | 'critical';
 
@@ -37,8 +55,9 @@ export interface RingStatus {
 export async function readRingStatus(handle: RingHandle, at: number): Promise<RingStatus> {
   const stored = await handle.repository.read();
   const document = KeyRingDocument.parse(stored.content);
+  const kek = await currentKekFor(handle, document.ring);
   return {
-    ...ringStatus(document.ring, at, handle.policy, handle.protectorType, document.unreadableKeys),
+    ...ringStatus(document.ring, at, handle.policy, handle.protectorType, document.unreadableKeys, kek),
     ring: handle.name,
     location: handle.repository.location,
     etag: stored.etag ?? null,
@@ -53,6 +72,7 @@ export function ringStatus(
   policy: PolicySettings,
   protectorType: string,
   unreadable: readonly UnreadableKey[] = [],
+  kek: CurrentKek = { current: null },
 ): Omit<RingStatus, 'ring' | 'location' | 'etag' | 'unknownElements'> {
   const keys = resolvableKeys(ring);
   const revoked = revocationTest(ring);
@@ -89,6 +109,9 @@ export function ringStatus(
   if (ring.keys.some((k) => k.protection === 'unknown')) {
     problems.push({ code: 'unknown_protection', severity: 'warning', message: 'some keys use a descriptor or encryption ringkeeper does not recognise' });
   }
+  const stale = staleKekProblem(ring, kek.current);
+  if (stale) problems.push(stale);
+  if (kek.error) problems.push({ code: 'kek_unavailable', severity: 'warning', message: `cannot tell which key-encryption key the protector uses now: ${kek.error}` });
   const health: Health = problems.some((p) => p.severity === 'critical') ? 'critical' : problems.length > 0 ? 'warning' : 'ok';
   return {
     now: formatDotnetDate(now),

@@ -126,7 +126,7 @@ function result(ring: string, plan: RingPlan, etag: string | null, attempts: num
   return { ring, action, newKeyId: newKeys[0]?.id ?? null, newKeys, revokedKeyIds, deletedKeyIds, etag, warnings: plan.warnings, attempts };
 }
 
-function jitteredDelay(attempt: number): Promise<void> {
+export function jitteredDelay(attempt: number): Promise<void> {
   // As AzureBlobXmlRepository: about 200 ms, jittered so racing writers spread out; grows per attempt.
   const ms = 200 * (attempt - 1) * (0.8 + Math.random() * 0.4);
   return new Promise((resolve) => setTimeout(resolve, ms));
