@@ -5,7 +5,8 @@ import type { CryptographyClientOptions } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import type { TokenCredential } from '@azure/identity';
 import { defaultCredential } from '../../azure/credentials';
-import { redactDetail } from '../../azure/keyVaultErrors';
+import { KeyVaultError, toKeyVaultError } from '../../azure/keyVaultErrors';
+import { ConfigError } from '../../config/ConfigError';
 import type { CertificateReference } from '../../config/types';
 import { credentialFromPem, credentialFromPfx, x509Credential, type X509Credential } from './X509Credential';
 
@@ -29,14 +30,21 @@ export interface CertificateSourceOptions {
 export function certificateSource(ref: CertificateReference, where: string, options: CertificateSourceOptions): CertificateSource {
   if ('keyVaultCertificateId' in ref) return keyVaultCertificate(ref.keyVaultCertificateId, where, options);
   let loaded: X509Credential | undefined;
+  // A certificate file that cannot be used is a configuration problem, named by its setting.
   const load = (): X509Credential => {
     if (loaded) return loaded;
-    if ('pemFile' in ref) {
-      loaded = credentialFromPem(read(ref.pemFile, where), `${where} (${ref.pemFile})`);
-    } else {
-      const password = ref.passwordSetting === undefined ? undefined : (options.env ?? process.env)[ref.passwordSetting];
-      if (ref.passwordSetting !== undefined && password === undefined) throw new Error(`${where}.passwordSetting: the setting ${ref.passwordSetting} is not set`);
-      loaded = credentialFromPfx(readBytes(ref.pfxFile, where), password, `${where} (${ref.pfxFile})`);
+    try {
+      if ('pemFile' in ref) {
+        loaded = credentialFromPem(readFileSync(ref.pemFile, 'utf8'), ref.pemFile);
+      } else {
+        const password = ref.passwordSetting === undefined ? undefined : (options.env ?? process.env)[ref.passwordSetting];
+        if (ref.passwordSetting !== undefined && password === undefined) throw new ConfigError(`${where}.passwordSetting`, `the setting ${ref.passwordSetting} is not set`);
+        loaded = credentialFromPfx(readFileSync(ref.pfxFile), password, ref.pfxFile);
+      }
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ConfigError(where, code ? `cannot read ${'pemFile' in ref ? ref.pemFile : ref.pfxFile} (${code})` : (err as Error).message);
     }
     return loaded;
   };
@@ -63,9 +71,6 @@ function keyVaultCertificate(id: string, where: string, options: CertificateSour
   const certClient = () => (certificates ??= new CertificateClient(vaultUrl, credential(), { ...clientOptions }));
   const secretClient = () => (secrets ??= new SecretClient(vaultUrl, credential(), { ...clientOptions }));
   const keys = new Map<string, KeyObject | undefined>();
-  const fail = (what: string, err: unknown): never => {
-    throw new Error(`${where}: Key Vault certificate ${redactDetail(id)}: ${what} failed: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
-  };
 
   async function versionWith(thumbprint: string): Promise<string | undefined> {
     if (version) return version;
@@ -74,7 +79,7 @@ function keyVaultCertificate(id: string, where: string, options: CertificateSour
         if (p.x509Thumbprint && Buffer.from(p.x509Thumbprint).toString('hex').toUpperCase() === thumbprint) return p.version;
       }
     } catch (err) {
-      fail('listing versions', err);
+      throw toKeyVaultError(err, 'unwrap', id);
     }
     return undefined;
   }
@@ -86,9 +91,9 @@ function keyVaultCertificate(id: string, where: string, options: CertificateSour
       try {
         cer = (version ? await certClient().getCertificateVersion(name!, version) : await certClient().getCertificate(name!)).cer;
       } catch (err) {
-        fail('get', err);
+        throw toKeyVaultError(err, 'wrap', id);
       }
-      if (!cer) throw new Error(`${where}: Key Vault certificate ${redactDetail(id)} has no issued certificate (pending?)`);
+      if (!cer) throw new KeyVaultError('keyvault_not_found', `Key Vault certificate ${id} has no issued certificate (still pending?)`, id, 'wrap');
       return x509Credential(Buffer.from(cer), undefined, `${where} (${id})`);
     },
     async privateKeyFor(thumbprint) {
@@ -100,7 +105,7 @@ function keyVaultCertificate(id: string, where: string, options: CertificateSour
         try {
           secret = await secretClient().getSecret(name!, { version: v });
         } catch (err) {
-          fail(`reading the private key (secret ${name}/${v})`, err);
+          throw toKeyVaultError(err, 'unwrap', `${vaultUrl}/secrets/${name}/${v}`);
         }
         const value = secret!.value ?? '';
         const cred = secret!.properties.contentType === 'application/x-pem-file'
@@ -112,16 +117,4 @@ function keyVaultCertificate(id: string, where: string, options: CertificateSour
       return key;
     },
   };
-}
-
-function read(file: string, where: string): string {
-  return readBytes(file, where).toString('utf8');
-}
-
-function readBytes(file: string, where: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new Error(`${where}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
 }

@@ -62,13 +62,19 @@ export function credentialFromPem(pem: string, where: string): X509Credential {
  * else the only certificate. Node's crypto has no PKCS#12 reader, hence node-forge for the container.
  */
 export function credentialFromPfx(pfx: Buffer, password: string | undefined, where: string): X509Credential {
-  let p12: forge.pkcs12.Pkcs12Pfx;
-  try {
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(pfx.toString('binary')));
-    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password ?? '');
-  } catch (err) {
-    throw new Error(`${where}: not a readable PKCS#12 file or wrong password (${firstLine(err)})`);
+  let p12: forge.pkcs12.Pkcs12Pfx | undefined;
+  let failure: unknown;
+  // "No password" is encoded two ways (a null and an empty BMPString; .NET exports the former): try both, as .NET does.
+  for (const candidate of password === undefined ? [undefined, ''] : [password]) {
+    try {
+      const asn1 = forge.asn1.fromDer(forge.util.createBuffer(pfx.toString('binary')));
+      p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, candidate as string);
+      break;
+    } catch (err) {
+      failure = err;
+    }
   }
+  if (!p12) throw new Error(`${where}: not a readable PKCS#12 file or wrong password (${firstLine(failure)})`);
   const certs: Buffer[] = [];
   const keys: KeyObject[] = [];
   for (const safe of p12.safeContents) {
