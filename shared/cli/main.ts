@@ -3,6 +3,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './CliIo';
 import { runCacheCommand } from './cacheCommand';
 import { runDevCommand } from './devCommand';
 import { isKeyRingCommand, runKeyRingCommand } from './keyRingCommands';
+import { isPayloadCommand, runPayloadCommand } from './payloadCommands';
 import { UsageError } from './parseArgs';
 import { runRewrapCommand } from './rewrapCommand';
 import { reportUsageOrConfigError } from './reportUsageOrConfigError';
@@ -15,6 +16,9 @@ export const USAGE = `ringkeeper — keeps an ASP.NET Core web farm's Data Prote
   ringkeeper export    --ring NAME [--out FILE]
   ringkeeper verify    [--ring NAME] [--json]
   ringkeeper rewrap    [--ring NAME] [--dry-run] [--json]
+  ringkeeper protect   --ring NAME [--app NAME] [--purpose P]... [--text]    stdin -> payload
+  ringkeeper unprotect --ring NAME [--app NAME] [--purpose P]... [--text]    payload -> stdout
+  ringkeeper inspect   [PAYLOAD|-|@FILE] [--ring NAME]... [--at ISO-TIME] [--json]
   ringkeeper cache     publish|tail ...            (ringkeeper cache --help)
   ringkeeper dev       [--port N]                 run the functions locally without Core Tools
 
@@ -32,6 +36,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       return command === undefined ? EXIT_USAGE : EXIT_OK;
     }
     if (isKeyRingCommand(command)) return await runKeyRingCommand(command, args, io);
+    if (isPayloadCommand(command)) return await runPayloadCommand(command, args, io);
     if (command === 'dev') return await runDevCommand(args, io);
     if (command === 'rewrap') return await runRewrapCommand(args, io);
     if (command === 'cache') {

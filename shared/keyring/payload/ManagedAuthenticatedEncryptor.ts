@@ -53,14 +53,15 @@ export class ManagedAuthenticatedEncryptor {
   }
 
   encrypt(plaintext: Uint8Array, additionalAuthenticatedData: Uint8Array): Buffer {
-    const keyModifier = Buffer.alloc(KEY_MODIFIER_BYTES);
-    this.random(keyModifier);
-    const iv = Buffer.alloc(BLOCK_BYTES);
-    this.random(iv);
+    // Key modifier then IV, drawn in that order as ASP.NET Core does (one call: half the cost).
+    const keyModifierAndIv = Buffer.alloc(KEY_MODIFIER_BYTES + BLOCK_BYTES);
+    this.random(keyModifierAndIv);
+    const keyModifier = keyModifierAndIv.subarray(0, KEY_MODIFIER_BYTES);
+    const iv = keyModifierAndIv.subarray(KEY_MODIFIER_BYTES);
     const { aesKey, macKey } = this.subkeys(additionalAuthenticatedData, keyModifier);
     const ciphertext = aesCbc('encrypt', aesKey, iv, plaintext);
     const mac = createHmac('sha256', macKey).update(iv).update(ciphertext).digest();
-    return Buffer.concat([keyModifier, iv, ciphertext, mac]);
+    return Buffer.concat([keyModifierAndIv, ciphertext, mac]);
   }
 
   /** Throws PayloadError `payload_invalid` for a body that is too short, fails authentication or does not decrypt. */
