@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { KeyClient, type CryptographyClientOptions } from '@azure/keyvault-keys';
 import type { TokenCredential } from '@azure/identity';
 import { defaultCredential } from '../../azure/credentials';
@@ -62,7 +63,8 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
       let rsa: RsaKeyWrapper | undefined;
       const local = () => (rsa ??= RsaKeyWrapper.fromFile(config.keyFile, config.generate));
       const unwrap = (kid: string, wrapped: Buffer) => (isRsaKid(kid) ? local() : keyVaultFor(kid, options)).unwrap(kid, wrapped);
-      return wrapperProtector('rsa', () => local(), unwrap, decryption, async () => local().kid);
+      // No key file yet means no current KEK yet (it is generated on the first wrap); status must not create it.
+      return wrapperProtector('rsa', () => local(), unwrap, decryption, async () => (rsa || existsSync(config.keyFile) ? local().kid : null));
     }
     case 'keyvault': {
       const kv = new KeyVaultKeyWrapper({ keyId: config.keyId, credential: options.credential, clientOptions: options.keyVaultClientOptions });
@@ -92,7 +94,7 @@ function wrapperProtector(
   wrapper: () => KeyWrapper,
   unwrap: (kid: string, wrapped: Buffer) => Promise<Buffer>,
   decryption: CertificateSource[],
-  currentKek: () => Promise<string>,
+  currentKek: () => Promise<string | null>,
 ): KeyProtector {
   return {
     type,

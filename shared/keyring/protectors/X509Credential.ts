@@ -8,7 +8,6 @@ export interface X509Credential {
   /** SHA-1 of the DER in upper-case hex: what X509Certificate2.Thumbprint and Key Vault's x5t name. */
   readonly thumbprint: string;
   readonly subject: string;
-  readonly notAfter: string;
   readonly publicKey: KeyObject;
   /** Absent for a public-only certificate (enough to encrypt, not to decrypt). */
   readonly privateKey?: KeyObject;
@@ -33,7 +32,7 @@ export function x509Credential(der: Buffer, privateKey: KeyObject | undefined, w
     const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
     if (!spki(createPublicKey(privateKey)).equals(spki(publicKey))) throw new Error(`${where}: the private key does not belong to the certificate ${cert.subject}`);
   }
-  return { der: Buffer.from(cert.raw), thumbprint: thumbprintOf(Buffer.from(cert.raw)), subject: cert.subject, notAfter: cert.validTo, publicKey, privateKey };
+  return { der: Buffer.from(cert.raw), thumbprint: thumbprintOf(Buffer.from(cert.raw)), subject: cert.subject, publicKey, privateKey };
 }
 
 /**

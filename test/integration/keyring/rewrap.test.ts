@@ -147,6 +147,16 @@ describe('rewrap', () => {
     expect(withoutSecrets(await text(a))).toBe(withoutSecrets(before));
   });
 
+  it('status says kek_unavailable (not an error) when Key Vault cannot name the current key version', async () => {
+    kv.createKey('rw-status');
+    const handle = ring({ type: 'keyvault', keyId: kv.keyId('rw-status') }, uniqueName('rwstatus'));
+    await rotateRing(handle, {}, { now: () => T0 });
+    kv.injectFault({ status: 403, operation: 'get' });
+    const status = await readRingStatus(handle, T0 + DAY);
+    expect(status.problems.find((p) => p.code === 'kek_unavailable')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/HTTP 403/) });
+    expect(status.problems.map((p) => p.code)).not.toContain('stale_kek');
+  });
+
   it('refuses to re-wrap into the none protector', async () => {
     await expect(rewrapKeyRing(ring({ type: 'none' }, uniqueName('rwrefuse')))).rejects.toMatchObject({ code: 'rewrap_refused' });
   });
