@@ -26,6 +26,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { CryptographyClientOptions } from '@azure/keyvault-keys';
 import { makeTestCertificate } from './certificates';
 
 const run = promisify(execFile);
@@ -448,5 +450,14 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
         server.closeAllConnections();
       });
     },
+  };
+}
+
+/** What a ring needs to reach the double: a token it accepts, its TLS certificate, quick retries. */
+export function keyVaultAccess(kv: KeyVaultDouble): { credential: TokenCredential; keyVaultClientOptions: CryptographyClientOptions } {
+  const token = kv.acceptedTokens[0]!;
+  return {
+    credential: { getToken: async (): Promise<AccessToken> => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) },
+    keyVaultClientOptions: { tlsOptions: { ca: kv.caPem }, disableChallengeResourceVerification: true, retryOptions: { maxRetries: 1, retryDelayInMs: 5 } },
   };
 }

@@ -2,7 +2,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AccessToken, TokenCredential } from '@azure/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateRing, rotateRings } from '../../../shared/app/keyRingOperations';
 import { openRings, type RingHandle } from '../../../shared/app/openRings';
@@ -13,13 +12,12 @@ import { DAY } from '../../../shared/keyring/dotnetDate';
 import { KeyRingDocument } from '../../../shared/keyring/KeyRingDocument';
 import { verifyKeyRing } from '../../../shared/keyring/verifyKeyRing';
 import { makeTestCertificate } from '../../support/certificates';
-import { startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
+import { keyVaultAccess, startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
 import { azurite, uniqueName } from '../../support/storage';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'ringkeeper-canary-'));
 const T0 = Date.UTC(2030, 0, 1);
 let kv: KeyVaultDouble;
-const token = (t: string): TokenCredential => ({ getToken: async (): Promise<AccessToken> => ({ token: t, expiresOnTimestamp: Date.now() + 3_600_000 }) });
 
 beforeAll(async () => {
   kv = await startKeyVaultDouble();
@@ -30,10 +28,7 @@ afterAll(async () => {
 
 function ring(protector: ProtectorConfig): RingHandle {
   const config = parseConfig({ rings: [{ name: 'canary', storage: { connectionString: azurite().connectionString }, container: uniqueName('canary'), blob: 'keys.xml', protector }] }, 'test', workDir);
-  return openRings(config, {
-    credential: token(kv.acceptedTokens[0]!),
-    keyVaultClientOptions: { tlsOptions: { ca: kv.caPem }, disableChallengeResourceVerification: true, retryOptions: { maxRetries: 1, retryDelayInMs: 5 } },
-  })[0]!;
+  return openRings(config, keyVaultAccess(kv))[0]!;
 }
 
 describe('canary before every write', () => {

@@ -1,4 +1,3 @@
-import type { AccessToken, TokenCredential } from '@azure/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateRing } from '../../../shared/app/keyRingOperations';
 import { openRings, type RingHandle } from '../../../shared/app/openRings';
@@ -9,12 +8,11 @@ import { KeyRingDocument } from '../../../shared/keyring/KeyRingDocument';
 import { readRingStatus } from '../../../shared/keyring/keyRingStatus';
 import { rewrapKeyRing } from '../../../shared/keyring/rewrapKeyRing';
 import { verifyKeyRing } from '../../../shared/keyring/verifyKeyRing';
-import { startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
+import { keyVaultAccess, startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
 import { azurite, uniqueName } from '../../support/storage';
 
 const T0 = Date.UTC(2030, 0, 1);
 let kv: KeyVaultDouble;
-const token = (t: string): TokenCredential => ({ getToken: async (): Promise<AccessToken> => ({ token: t, expiresOnTimestamp: Date.now() + 3_600_000 }) });
 
 beforeAll(async () => {
   kv = await startKeyVaultDouble();
@@ -25,10 +23,7 @@ afterAll(async () => {
 
 function ring(protector: ProtectorConfig, container = uniqueName('kvcert')): RingHandle {
   const config = parseConfig({ rings: [{ name: 'kvc', storage: { connectionString: azurite().connectionString }, container, blob: 'keys.xml', protector }] }, 'test', '/');
-  return openRings(config, {
-    credential: token(kv.acceptedTokens[0]!),
-    keyVaultClientOptions: { tlsOptions: { ca: kv.caPem }, disableChallengeResourceVerification: true, retryOptions: { maxRetries: 1, retryDelayInMs: 5 } },
-  })[0]!;
+  return openRings(config, keyVaultAccess(kv))[0]!;
 }
 
 const thumbprints = async (h: RingHandle) => KeyRingDocument.parse((await h.repository.read()).content).ring.keys.map((k) => k.certificateThumbprint);

@@ -1,4 +1,3 @@
-import type { AccessToken, TokenCredential } from '@azure/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokeInRing, rotateRing } from '../../../shared/app/keyRingOperations';
 import { openRings, type RingHandle } from '../../../shared/app/openRings';
@@ -13,7 +12,7 @@ import { RewrapError } from '../../../shared/keyring/RewrapError';
 import { rewrapKeyRing } from '../../../shared/keyring/rewrapKeyRing';
 import { verifyKeyRing } from '../../../shared/keyring/verifyKeyRing';
 import { makeTestCertificate, type TestCertificate } from '../../support/certificates';
-import { startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
+import { keyVaultAccess, startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
 import { azurite, uniqueName } from '../../support/storage';
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -21,7 +20,6 @@ const FOREIGN = '<!-- operator note --><extension xmlns="urn:example:ext" v="2">
 let kv: KeyVaultDouble;
 let certA: TestCertificate;
 let certB: TestCertificate;
-const token = (t: string): TokenCredential => ({ getToken: async (): Promise<AccessToken> => ({ token: t, expiresOnTimestamp: Date.now() + 3_600_000 }) });
 
 beforeAll(async () => {
   kv = await startKeyVaultDouble();
@@ -34,10 +32,7 @@ afterAll(async () => {
 
 function ring(protector: ProtectorConfig, container: string): RingHandle {
   const config = parseConfig({ rings: [{ name: 'rw', storage: { connectionString: azurite().connectionString }, container, blob: 'keys.xml', protector }] }, 'test', certA.dir);
-  return openRings(config, {
-    credential: token(kv.acceptedTokens[0]!),
-    keyVaultClientOptions: { tlsOptions: { ca: kv.caPem }, disableChallengeResourceVerification: true, retryOptions: { maxRetries: 1, retryDelayInMs: 5 } },
-  })[0]!;
+  return openRings(config, keyVaultAccess(kv))[0]!;
 }
 
 /** Two keys (one revoked), a foreign element and a comment: everything rewrap must leave alone. */
