@@ -142,6 +142,32 @@ describe('rewrap', () => {
     expect(withoutSecrets(await text(a))).toBe(withoutSecrets(before));
   });
 
+  it('loses a race to another writer, re-reads and re-wraps again: the other writer\'s change survives', async () => {
+    const v1 = kv.createKey('rw-race');
+    const container = uniqueName('rwrace');
+    const handle = ring({ type: 'keyvault', keyId: kv.keyId('rw-race') }, container);
+    const boot = await rotateRing(handle, {}, { now: () => T0 });
+    const v2 = kv.rotateKey('rw-race');
+    // Between rewrap's read and its conditional write, another writer (a second instance) revokes the key.
+    const other = ring({ type: 'keyvault', keyId: kv.keyId('rw-race') }, container);
+    const write = handle.repository.write.bind(handle.repository);
+    let raced = false;
+    handle.repository.write = async (content, etag) => {
+      if (!raced) {
+        raced = true;
+        await revokeInRing(other, { keyId: boot.newKeyId!, reason: 'concurrent' }, { now: () => T0 + DAY });
+      }
+      return write(content, etag);
+    };
+    const result = await rewrapKeyRing(handle, { delay: async () => {} });
+    expect(result.attempts).toBe(2);
+    const doc = KeyRingDocument.parse((await handle.repository.read()).content);
+    expect(doc.ring.revocations.map((r) => r.reason)).toEqual(['concurrent']);
+    // The replacement the revocation wrote was already under v2; the original key was re-wrapped from v1.
+    expect(doc.ring.keys.map((k) => kekOf(k))).toEqual(doc.ring.keys.map(() => v2));
+    expect(result.rewrapped).toEqual([{ id: boot.newKeyId, from: v1 }]);
+  });
+
   it('status says kek_unavailable (not an error) when Key Vault cannot name the current key version', async () => {
     kv.createKey('rw-status');
     const handle = ring({ type: 'keyvault', keyId: kv.keyId('rw-status') }, uniqueName('rwstatus'));
