@@ -12,8 +12,6 @@ import { credentialFromPem, credentialFromPfx, x509Credential, type X509Credenti
 
 /** Where a certificate comes from: a file, or a Key Vault certificate (its versions are its renewals). */
 export interface CertificateSource {
-  /** A description for messages (file path or certificate URI), never secret. */
-  readonly name: string;
   /** The certificate to encrypt new secrets to (the newest Key Vault version, or the file's). */
   current(): Promise<X509Credential>;
   /** The private key of the certificate with this SHA-1 thumbprint, if this source holds it. */
@@ -49,7 +47,6 @@ export function certificateSource(ref: CertificateReference, where: string, opti
     return loaded;
   };
   return {
-    name: 'pemFile' in ref ? ref.pemFile : ref.pfxFile,
     current: async () => load(),
     privateKeyFor: async (thumbprint) => (load().thumbprint === thumbprint ? load().privateKey : undefined),
   };
@@ -85,7 +82,6 @@ function keyVaultCertificate(id: string, where: string, options: CertificateSour
   }
 
   return {
-    name: id,
     async current() {
       let cer: Uint8Array | undefined;
       try {
