@@ -48,17 +48,19 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
   const sourceOptions = { env: options.env, credential: options.credential, keyVaultClientOptions: options.keyVaultClientOptions };
   const decryption = (config.decryptionCertificates ?? []).map((c, i) => certificateSource(c, `${where}.decryptionCertificates[${i}]`, sourceOptions));
   switch (config.type) {
-    case 'none':
+    case 'none': {
       if (!options.storageIsEmulator && !config.allowUnencrypted) {
         throw new ConfigError(`${where}.allowUnencrypted`, 'the "none" protector stores master keys unencrypted; it is refused for a real storage account unless allowUnencrypted is true');
       }
+      const unwrap = (kid: string) => Promise.reject<Buffer>(new Error(`no key encryption key is configured to unwrap ${kid}`));
       return {
         type: 'none',
         protect: async (masterKeyXml) => masterKeyXml,
-        unwrap: (kid) => Promise.reject(new Error(`no key encryption key is configured to unwrap ${kid}`)),
-        unprotect: (secret) => unprotectWith(secret, (kid) => Promise.reject(new Error(`no key encryption key is configured to unwrap ${kid}`)), decryption),
+        unwrap,
+        unprotect: (secret) => unprotectWith(secret, unwrap, decryption),
         currentKek: async () => null,
       };
+    }
     case 'rsa': {
       let rsa: RsaKeyWrapper | undefined;
       const local = () => (rsa ??= RsaKeyWrapper.fromFile(config.keyFile, config.generate));
@@ -68,21 +70,23 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
     }
     case 'keyvault': {
       const kv = new KeyVaultKeyWrapper({ keyId: config.keyId, credential: options.credential, clientOptions: options.keyVaultClientOptions });
-      const unwrap = (kid: string, wrapped: Buffer) => {
-        if (isRsaKid(kid)) throw new Error(`the secret was wrapped by a local RSA key (${kid}); configure that key to unwrap it`);
+      const unwrap = async (kid: string, wrapped: Buffer) => {
+        refuseRsaKid(kid);
         return kv.unwrap(kid, wrapped);
       };
       return wrapperProtector('keyvault', () => kv, unwrap, decryption, () => currentKeyVaultKeyId(config.keyId, options));
     }
     case 'certificate': {
       const source = certificateSource(config, where, sourceOptions);
+      // Keys of an earlier Key Vault protector stay readable through their own versioned kid.
+      const unwrap = (kid: string, wrapped: Buffer) => keyVaultFor(kid, options).unwrap(kid, wrapped);
       return {
         type: 'certificate',
         async protect(masterKeyXml) {
           return encryptedSecretXml(CERTIFICATE_DECRYPTOR_TYPE, encryptWithCertificate(masterKeyXml, await source.current()));
         },
-        unwrap: (kid, wrapped) => keyVaultFor(kid, options).unwrap(kid, wrapped),
-        unprotect: (secret) => unprotectWith(secret, (kid, wrapped) => keyVaultFor(kid, options).unwrap(kid, wrapped), [source, ...decryption]),
+        unwrap,
+        unprotect: (secret) => unprotectWith(secret, unwrap, [source, ...decryption]),
         currentKek: async () => certificateKek((await source.current()).thumbprint),
       };
     }
@@ -115,7 +119,7 @@ async function unprotectWith(secret: XmlElement, unwrap: (kid: string, wrapped: 
   if (content.length !== 1) throw new Error(`<encryptedSecret> holds ${content.length} elements, expected 1`);
   const encrypted = content[0]!;
   if (typeName.endsWith('.AzureKeyVaultXmlDecryptor')) return decryptXmlElement(encrypted, unwrap);
-  if (typeName === 'Microsoft.AspNetCore.DataProtection.XmlEncryption.EncryptedXmlDecryptor') {
+  if (typeName.endsWith('.XmlEncryption.EncryptedXmlDecryptor')) {
     const keys = new Map<string, KeyObject>();
     for (const thumbprint of describeEncryptedData(encrypted).thumbprints) {
       for (const source of certificates) {
@@ -131,8 +135,12 @@ async function unprotectWith(secret: XmlElement, unwrap: (kid: string, wrapped: 
   throw new Error(`ringkeeper cannot decrypt secrets of ${typeName || 'an unnamed decryptor'}`);
 }
 
-function keyVaultFor(kid: string, options: ProtectorOptions): KeyWrapper {
+function refuseRsaKid(kid: string): void {
   if (isRsaKid(kid)) throw new Error(`the secret was wrapped by a local RSA key (${kid}); configure that key to unwrap it`);
+}
+
+function keyVaultFor(kid: string, options: ProtectorOptions): KeyWrapper {
+  refuseRsaKid(kid);
   return new KeyVaultKeyWrapper({ keyId: kid, credential: options.credential, clientOptions: options.keyVaultClientOptions });
 }
 
