@@ -11,7 +11,7 @@ import { PayloadError } from '../keyring/payload/PayloadError';
 import { fromPayloadText, toPayloadText } from '../keyring/payload/payloadText';
 import { purposeChain } from '../keyring/payload/purposeChain';
 import { readPayloadInput, type PayloadInput } from '../keyring/payload/readPayloadInput';
-import { RingDataProtector } from '../keyring/RingDataProtector';
+import { NoProtectionKeyError, RingDataProtector } from '../keyring/RingDataProtector';
 import { EXIT_FAILED, EXIT_OK, type CliIo } from './CliIo';
 import { resolveCliConfig } from './cliConfig';
 import { parseArgs, single, timeFlag, UsageError, type FlagSpec, type ParsedArgs } from './parseArgs';
@@ -26,7 +26,7 @@ const SPECS: Record<Command, FlagSpec> = {
 };
 
 export function isPayloadCommand(name: string): name is Command {
-  return name in SPECS;
+  return Object.hasOwn(SPECS, name);
 }
 
 /**
@@ -132,7 +132,7 @@ function formatInspection(input: PayloadInput, location: PayloadKeyLocation, unr
 }
 
 function describe(err: unknown): string {
-  if (err instanceof PayloadError) return `${err.code}: ${err.message}`;
+  if (err instanceof PayloadError || err instanceof NoProtectionKeyError) return `${err.code}: ${err.message}`;
   const { code, message, expected } = classifyError(err);
   if (expected) return `${code}: ${message}`;
   return (err as Error)?.message ?? String(err);

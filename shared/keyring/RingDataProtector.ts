@@ -1,5 +1,4 @@
-import type { KeyEntry } from './KeyRing';
-import { revocationTest } from './KeyRing';
+import { revocationTest, type KeyEntry, type KeyRing } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';
 import { PayloadError } from './payload/PayloadError';
 import { protectPayload } from './payload/protectPayload';
@@ -34,44 +33,43 @@ export class NoProtectionKeyError extends Error {
  */
 export class RingDataProtector {
   private readonly masterKeys = new Map<string, Promise<Buffer>>();
+  private readonly keys: ReadonlyMap<string, KeyEntry>;
+  private readonly isRevoked: (key: KeyEntry) => boolean;
+  /** The key Protect uses: the resolver's default key at the instant the ring was opened, else its fallback. */
+  readonly protectionKeyId: string | undefined;
 
   private constructor(
     private readonly source: PayloadRingSource,
-    private readonly document: KeyRingDocument,
-    private readonly now: number,
-  ) {}
+    ring: KeyRing,
+    now: number,
+  ) {
+    this.keys = new Map(ring.keys.map((k) => [k.id, k]));
+    this.isRevoked = revocationTest(ring);
+    const { defaultKey, fallbackKey } = resolveDefaultKey(resolvableKeys(ring), now);
+    this.protectionKeyId = (defaultKey ?? fallbackKey)?.id;
+  }
 
   static async open(source: PayloadRingSource, options: { now?: number } = {}): Promise<RingDataProtector> {
     const stored = await source.repository.read();
-    return new RingDataProtector(source, KeyRingDocument.parse(stored.content), options.now ?? Date.now());
-  }
-
-  /** The key Protect uses now: the resolver's default key, else its fallback. */
-  get protectionKeyId(): string | undefined {
-    const { defaultKey, fallbackKey } = resolveDefaultKey(resolvableKeys(this.document.ring), this.now);
-    return (defaultKey ?? fallbackKey)?.id;
+    return new RingDataProtector(source, KeyRingDocument.parse(stored.content).ring, options.now ?? Date.now());
   }
 
   /** `purposes` is the whole chain: use purposeChain(applicationName, purposes) for an app's protector. */
   async protect(purposes: readonly string[], plaintext: Uint8Array): Promise<Buffer> {
     const id = this.protectionKeyId;
     if (!id) throw new NoProtectionKeyError(this.source.name);
-    return protectPayload({ id, masterKey: await this.masterKey(this.key(id)!) }, purposes, plaintext);
+    return protectPayload({ id, masterKey: await this.masterKey(this.keys.get(id)!) }, purposes, plaintext);
   }
 
   /** Throws PayloadError (key_not_found, key_revoked, payload_invalid) as ASP.NET Core would refuse the payload. */
   async unprotect(payload: Uint8Array, purposes: readonly string[]): Promise<Buffer> {
     const { keyId } = readPayloadHeader(payload);
-    const key = this.key(keyId);
+    const key = this.keys.get(keyId);
     // Not found or revoked: decided before any key material is touched.
     if (!key) throw PayloadError.keyNotFound(keyId);
-    if (revocationTest(this.document.ring)(key)) throw PayloadError.keyRevoked(keyId);
+    if (this.isRevoked(key)) throw PayloadError.keyRevoked(keyId);
     const masterKey = await this.masterKey(key);
     return unprotectPayload(payload, purposes, () => ({ id: key.id, masterKey, revoked: false }));
-  }
-
-  private key(id: string): KeyEntry | undefined {
-    return this.document.ring.keys.find((k) => k.id === id);
   }
 
   private masterKey(key: KeyEntry): Promise<Buffer> {

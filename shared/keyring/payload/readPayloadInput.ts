@@ -36,8 +36,7 @@ function fromCookies(header: string): PayloadInput[] {
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
     const value = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
-    // Request cookie values are unescaped, as ASP.NET Core's cookie parser does.
-    cookies.push({ name: part.slice(0, eq).trim(), value: /%[0-9A-Fa-f]{2}/.test(value) ? decodeURIComponent(value) : value });
+    cookies.push({ name: part.slice(0, eq).trim(), value: unescapeCookie(value) });
   }
   // Request.Cookies looks names up case-insensitively.
   const lookup = (name: string) => cookies.find((c) => c.name.toLowerCase() === name.toLowerCase());
@@ -74,6 +73,16 @@ function fromCookies(header: string): PayloadInput[] {
     throw new PayloadError('payload_invalid', `no cookie holds a Data Protection payload (cookies: ${names})${problems.length ? `; ${problems.join('; ')}` : ''}`);
   }
   return found;
+}
+
+/** Request cookie values are unescaped as ASP.NET Core's cookie parser does; a malformed escape stays as written. */
+function unescapeCookie(value: string): string {
+  if (!/%[0-9A-Fa-f]{2}/.test(value)) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function decodeText(text: string): PayloadInput | undefined {

@@ -57,6 +57,14 @@ describe('ringkeeper protect / unprotect / inspect on the embedded local default
     expect(r.stderr).toMatch(message);
   });
 
+  it('protect on a ring without keys exits 1 with no_default_key and writes nothing', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'ringkeeper-payload-cli-empty-'));
+    const r = await runCli(['protect', '--ring', 'local'], { cwd: empty, env, input: 'x' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^ring local: no_default_key: ring local has no key to protect with/);
+  }, 60_000);
+
   it('inspect exits 1 naming what it could not read', async () => {
     const r = await runCli(['inspect', 'aGVsbG8gd29ybGQ'], { cwd, env });
     expect(r.code).toBe(1);

@@ -36,6 +36,7 @@ describe('readPayloadInput', () => {
 
   it('names what is missing or wrong', () => {
     expect(() => readPayloadInput(utf8(`.AspNetCore.Cookies=chunks-2; .AspNetCore.CookiesC1=${url.slice(0, 50)}`))).toThrow(/announces 2 chunks but \.AspNetCore\.CookiesC2 is missing/);
+    expect(() => readPayloadInput(utf8('a=%E0%A4%A; b=2'))).toThrow(/cookies: a, b/);
     expect(() => readPayloadInput(utf8('a=1; b=2'))).toThrow(/no cookie holds a Data Protection payload \(cookies: a, b\)/);
     expect(() => readPayloadInput(utf8('aGVsbG8gd29ybGQ'))).toThrow(/decodes to 11 bytes starting 68 65 6C 6C, not the Data Protection magic header/);
     expect(() => readPayloadInput(utf8('not a payload!'))).toThrow(/neither a payload/);
