@@ -4,24 +4,8 @@ import { revocationTest, REVOKE_ALL, type KeyProtection, type KeyRing, type Unre
 import { KeyRingDocument } from './KeyRingDocument';
 import { firstGap, KEY_PROPAGATION_WINDOW, resolveDefaultKey } from './policy/DefaultKeyResolver';
 import { resolvableKeys, type PolicySettings } from './policy/RotationPolicy';
-import { kekOf } from './protectors/kekOf';
+import { readCurrentKekVersion, type CurrentKekVersion } from './readCurrentKekVersion';
 import { staleKekProblem } from './staleKekProblem';
-
-/** The protector's current key-encryption key (for stale_kek), or why it could not be told. */
-export interface CurrentKek {
-  current: string | null;
-  error?: string;
-}
-
-/** Asked only when some key is wrapped at all, so status of an empty or unencrypted ring touches no key. */
-async function currentKekFor(handle: RingHandle, ring: KeyRing): Promise<CurrentKek> {
-  if (!ring.keys.some((k) => kekOf(k) !== undefined)) return { current: null };
-  try {
-    return { current: await handle.protector().currentKek() };
-  } catch (err) {
-    return { current: null, error: err instanceof Error ? err.message : String(err) };
-  }
-}
 
 export type Health = 'ok' | 'warning' | 'critical';
 
@@ -55,7 +39,7 @@ export interface RingStatus {
 export async function readRingStatus(handle: RingHandle, at: number): Promise<RingStatus> {
   const stored = await handle.repository.read();
   const document = KeyRingDocument.parse(stored.content);
-  const kek = await currentKekFor(handle, document.ring);
+  const kek = await readCurrentKekVersion(handle, document.ring);
   return {
     ...ringStatus(document.ring, at, handle.policy, handle.protectorType, document.unreadableKeys, kek),
     ring: handle.name,
@@ -72,7 +56,7 @@ export function ringStatus(
   policy: PolicySettings,
   protectorType: string,
   unreadable: readonly UnreadableKey[] = [],
-  kek: CurrentKek = { current: null },
+  kek: CurrentKekVersion = { current: null },
 ): Omit<RingStatus, 'ring' | 'location' | 'etag' | 'unknownElements'> {
   const keys = resolvableKeys(ring);
   const revoked = revocationTest(ring);

@@ -2,7 +2,7 @@ import type { RingHandle } from '../app/openRings';
 import type { KeyEntry } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';
 import { masterKeyXml } from './KeyXmlWriter';
-import { kekOf } from './protectors/kekOf';
+import { kekVersionOf } from './protectors/kekVersionOf';
 import type { KeyProtector } from './protectors/KeyProtector';
 import { canReadMasterKey, findEncryptedSecret, findMasterKey, readMasterKey } from './readMasterKey';
 import type { XmlElement } from './xml/XmlNode';
@@ -49,7 +49,7 @@ export async function rewrapKeyRing(handle: RingHandle, options: RewrapOptions =
     if (attempt > 1) await (options.delay ?? jitteredDelay)(attempt);
     const stored = await handle.repository.read();
     const document = KeyRingDocument.parse(stored.content);
-    const kek = await protector.currentKek();
+    const kek = await protector.currentKekVersion();
     if (!kek) throw new RewrapError('rewrap_refused', `ring ${handle.name}: the ${protector.type} protector names no key-encryption key`);
     const keys = document.ring.keys;
     const refused = keys.filter((k) => !canReadMasterKey(k));
@@ -57,7 +57,7 @@ export async function rewrapKeyRing(handle: RingHandle, options: RewrapOptions =
       throw new RewrapError('rewrap_refused', `ring ${handle.name}: ringkeeper cannot decrypt ${refused.map((k) => `{${k.id}} (${k.protection})`).join(', ')}; nothing was re-wrapped`);
     }
     const warnings = document.unreadableKeys.map((k) => `a key ASP.NET Core skips is kept as it is, not re-wrapped: ${k.problem}`);
-    const targets = keys.filter((k) => kekOf(k) !== kek);
+    const targets = keys.filter((k) => kekVersionOf(k) !== kek);
     const base = { ring: handle.name, kek, unchanged: keys.length - targets.length, dryRun: options.dryRun ?? false, warnings };
     if (targets.length === 0) return { ...base, rewrapped: [], etag: stored.etag ?? null, attempts: attempt };
 
@@ -71,7 +71,7 @@ export async function rewrapKeyRing(handle: RingHandle, options: RewrapOptions =
     }
     const content = document.serialize();
     await verifyRewrap(handle.name, document, content, before, new Set(targets.map((k) => k.id)), kek, protector);
-    const rewrapped = targets.map((k) => ({ id: k.id, from: kekOf(k) ?? null }));
+    const rewrapped = targets.map((k) => ({ id: k.id, from: kekVersionOf(k) ?? null }));
     for (const secret of before.values()) secret.fill(0);
     if (options.dryRun) return { ...base, rewrapped, etag: stored.etag ?? null, attempts: attempt };
     try {
@@ -124,7 +124,7 @@ async function verifyRewrap(
   for (const [i, key] of after.ring.keys.entries()) {
     const old = original.ring.keys[i]!;
     if (targets.has(key.id)) {
-      if (kekOf(key) !== kek) fail(`key {${key.id}} is not protected by ${kek}`);
+      if (kekVersionOf(key) !== kek) fail(`key {${key.id}} is not protected by ${kek}`);
       if (key.creationDate !== old.creationDate || key.activationDate !== old.activationDate || key.expirationDate !== old.expirationDate) fail(`key {${key.id}} changed its dates`);
     } else if (original.sourceOf(old.element) !== after.sourceOf(key.element)) {
       fail(`key {${key.id}} changed although it was not re-wrapped`);

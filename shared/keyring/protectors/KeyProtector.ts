@@ -11,7 +11,7 @@ import { attribute, elementChildren, type XmlElement } from '../xml/XmlNode';
 import { decryptXmlElement, encryptXmlElement } from './AzureKeyVaultXmlEncryptor';
 import { certificateSource, type CertificateSource } from './CertificateSource';
 import { CERTIFICATE_DECRYPTOR_TYPE, decryptWithCertificate, describeEncryptedData, encryptWithCertificate } from './CertificateXmlEncryptor';
-import { certificateKek } from './kekOf';
+import { certificateKek } from './kekVersionOf';
 import { isVersionedKeyId, KeyVaultKeyWrapper } from './KeyVaultKeyWrapper';
 import type { KeyWrapper } from './KeyWrapper';
 import { isRsaKid, RsaKeyWrapper } from './RsaKeyWrapper';
@@ -26,10 +26,10 @@ export interface KeyProtector {
   /** Decrypts an `<encryptedSecret>` of any format ringkeeper reads, to the master key element's XML. */
   unprotect(encryptedSecret: XmlElement): Promise<string>;
   /**
-   * The key-encryption key new secrets are protected with, in the form kekOf() reports for a key
+   * The key-encryption key new secrets are protected with, in the form kekVersionOf() reports for a key
    * (versioned kid, or certificate thumbprint); null for `none`. May ask Key Vault for the current version.
    */
-  currentKek(): Promise<string | null>;
+  currentKekVersion(): Promise<string | null>;
 }
 
 export interface ProtectorOptions {
@@ -58,7 +58,7 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
         protect: async (masterKeyXml) => masterKeyXml,
         unwrap,
         unprotect: (secret) => unprotectWith(secret, unwrap, decryption),
-        currentKek: async () => null,
+        currentKekVersion: async () => null,
       };
     }
     case 'rsa': {
@@ -87,7 +87,7 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
         },
         unwrap,
         unprotect: (secret) => unprotectWith(secret, unwrap, [source, ...decryption]),
-        currentKek: async () => certificateKek((await source.current()).thumbprint),
+        currentKekVersion: async () => certificateKek((await source.current()).thumbprint),
       };
     }
   }
@@ -98,7 +98,7 @@ function wrapperProtector(
   wrapper: () => KeyWrapper,
   unwrap: (kid: string, wrapped: Buffer) => Promise<Buffer>,
   decryption: CertificateSource[],
-  currentKek: () => Promise<string | null>,
+  currentKekVersion: () => Promise<string | null>,
 ): KeyProtector {
   return {
     type,
@@ -108,7 +108,7 @@ function wrapperProtector(
     },
     unwrap,
     unprotect: (secret) => unprotectWith(secret, unwrap, decryption),
-    currentKek,
+    currentKekVersion,
   };
 }
 

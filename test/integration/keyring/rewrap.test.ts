@@ -7,7 +7,7 @@ import { DAY } from '../../../shared/keyring/dotnetDate';
 import { KeyRingDocument } from '../../../shared/keyring/KeyRingDocument';
 import { readRingStatus } from '../../../shared/keyring/keyRingStatus';
 import { readMasterKey } from '../../../shared/keyring/readMasterKey';
-import { kekOf } from '../../../shared/keyring/protectors/kekOf';
+import { kekVersionOf } from '../../../shared/keyring/protectors/kekVersionOf';
 import { RewrapError } from '../../../shared/keyring/RewrapError';
 import { rewrapKeyRing } from '../../../shared/keyring/rewrapKeyRing';
 import { verifyKeyRing } from '../../../shared/keyring/verifyKeyRing';
@@ -49,7 +49,7 @@ async function populated(handle: RingHandle): Promise<void> {
 const text = async (h: RingHandle) => (await h.repository.read()).content!.toString('utf8');
 /** The blob with every key's secret cut out: what rewrap must leave byte-identical. */
 const withoutSecrets = (xml: string) => xml.replace(/<encryptedSecret[\s\S]*?<\/encryptedSecret>|<masterKey[\s\S]*?<\/masterKey>/g, '§');
-const keks = async (h: RingHandle) => KeyRingDocument.parse((await h.repository.read()).content).ring.keys.map((k) => kekOf(k) ?? null);
+const keks = async (h: RingHandle) => KeyRingDocument.parse((await h.repository.read()).content).ring.keys.map((k) => kekVersionOf(k) ?? null);
 
 describe('rewrap', () => {
   it('after a Key Vault key rotation: status reports stale_kek, rewrap moves every key to the new version and changes nothing else', async () => {
@@ -164,7 +164,7 @@ describe('rewrap', () => {
     const doc = KeyRingDocument.parse((await handle.repository.read()).content);
     expect(doc.ring.revocations.map((r) => r.reason)).toEqual(['concurrent']);
     // The replacement the revocation wrote was already under v2; the original key was re-wrapped from v1.
-    expect(doc.ring.keys.map((k) => kekOf(k))).toEqual(doc.ring.keys.map(() => v2));
+    expect(doc.ring.keys.map((k) => kekVersionOf(k))).toEqual(doc.ring.keys.map(() => v2));
     expect(result.rewrapped).toEqual([{ id: boot.newKeyId, from: v1 }]);
   });
 

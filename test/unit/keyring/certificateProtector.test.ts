@@ -25,8 +25,8 @@ describe('certificate protector (createKeyProtector)', () => {
     const plaintext = masterKeyXml(Buffer.alloc(64, 2));
     expect(await renewed.unprotect(secretElement(await renewed.protect(plaintext)))).toBe(plaintext);
     expect(await renewed.unprotect(secretElement(oldSecret))).toBe(masterKeyXml(Buffer.alloc(64, 1)));
-    expect(await renewed.currentKek()).toMatch(/^certificate:[0-9A-F]{40}$/);
-    expect(await renewed.currentKek()).not.toBe(await old.currentKek());
+    expect(await renewed.currentKekVersion()).toMatch(/^certificate:[0-9A-F]{40}$/);
+    expect(await renewed.currentKekVersion()).not.toBe(await old.currentKekVersion());
 
     const withoutOld = createKeyProtector({ type: 'certificate', pfxFile: current.pfxFile, passwordSetting: 'DP_CERT_PASSWORD' }, { storageIsEmulator: false, env });
     await expect(withoutOld.unprotect(secretElement(oldSecret))).rejects.toThrow(/whose private key is not configured/);
