@@ -5,11 +5,11 @@ import { BadRequest, json, optionalBoolean, readJsonObject, withRings } from '..
 /** POST /api/keyrings/{ring}/rotate {force?, immediate?}: manual rotation; without force, the timer's check. */
 export function rotateKeyring(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withRings(request, context, async ([ring]) => {
-    const body = await readJsonObject(request, ['force', 'immediate']);
+    const body = await readJsonObject(request, ['force', 'immediate', 'allowNewKek']);
     const force = optionalBoolean(body, 'force') ?? false;
     const immediate = optionalBoolean(body, 'immediate') ?? false;
     if (immediate && !force) throw new BadRequest('"immediate" goes with "force": true');
-    const result = await rotateRing(ring!, { force, immediate });
+    const result = await rotateRing(ring!, { force, immediate }, { allowNewKek: optionalBoolean(body, 'allowNewKek') ?? false });
     context.log(`ring ${result.ring}: ${result.action}${result.newKeyId ? ` (new key ${result.newKeyId})` : ''} by HTTP request`);
     return json(200, result);
   });

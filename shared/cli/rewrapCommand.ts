@@ -1,10 +1,20 @@
 import { openRings } from '../app/openRings';
 import { selectRings } from '../app/selectRings';
 import { rewrapKeyRing, type RewrapResult } from '../keyring/rewrapKeyRing';
+import type { CliCommand } from './CliCommand';
 import { EXIT_FAILED, EXIT_OK, type CliIo } from './CliIo';
 import { resolveCliConfig } from './cliConfig';
 import { reportFailure } from './keyRingCommands';
 import { parseArgs, single, UsageError } from './parseArgs';
+
+export const REWRAP_COMMAND: CliCommand = {
+  synopsis: 'ringkeeper rewrap    [--ring NAME] [--dry-run] [--json]',
+  help: `  Re-encrypts every key still wrapped by an older Key Vault key version, a renewed certificate's
+  predecessor or another protector under the protector's current key-encryption key (old
+  certificates under decryptionCertificates). Only those keys' secrets change; verified by
+  unwrapping every key again before the one conditional write. --dry-run writes nothing.`,
+  run: (args, io) => runRewrapCommand(args, io),
+};
 
 /**
  * `ringkeeper rewrap`: re-encrypts every key of each ring (or --ring) under its protector's current

@@ -48,8 +48,9 @@ interopDescribe('interop 6: the certificate protector against ProtectKeysWithCer
     expect(verified.keys.map((k: any) => k.id)).toContain(aspKey);
 
     // Mixed ring: the protector becomes Key Vault format (the ring's RSA key) with the certificate kept for decryption.
+    // A deliberate change of key-encryption key: the KEK guard wants it said (rewrap is the other way, see interop 7).
     configureProtector(ring, { type: 'rsa', keyFile: ring.pemFile, decryptionCertificates: [{ pfxFile: pfx }] });
-    const kvKey = (await rk('rotate', '--force')).newKeyId;
+    const kvKey = (await rk('rotate', '--force', '--allow-new-kek')).newKeyId;
     const mixed = await rk('verify');
     expect(mixed.keys.map((k: any) => [k.protection, k.status])).toEqual([['certificate', 'ok'], ['certificate', 'ok'], ['certificate', 'ok'], ['rsa', 'ok']]);
 

@@ -15,6 +15,7 @@ import { certificateKek } from './kekVersionOf';
 import { isVersionedKeyId, KeyVaultKeyWrapper } from './KeyVaultKeyWrapper';
 import type { KeyWrapper } from './KeyWrapper';
 import { isRsaKid, RsaKeyWrapper } from './RsaKeyWrapper';
+import { kekOf } from './kekIdentity';
 
 /** Key encryption at rest for one ring (≈ IXmlEncryptor + the decryptors it implies). */
 export interface KeyProtector {
@@ -30,6 +31,11 @@ export interface KeyProtector {
    * (versioned kid, or certificate thumbprint); null for `none`. May ask Key Vault for the current version.
    */
   currentKekVersion(): Promise<string | null>;
+  /**
+   * The key encryption key new keys are wrapped with, as kekOf names it (no version); '(none)' for
+   * `none`, '(certificate)' for `certificate` (as ringKek names certificate-protected keys). No network.
+   */
+  readonly kek: string;
 }
 
 export interface ProtectorOptions {
@@ -55,6 +61,7 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
       const unwrap = (kid: string) => Promise.reject<Buffer>(new Error(`no key encryption key is configured to unwrap ${kid}`));
       return {
         type: 'none',
+        kek: '(none)',
         protect: async (masterKeyXml) => masterKeyXml,
         unwrap,
         unprotect: (secret) => unprotectWith(secret, unwrap, decryption),
@@ -66,7 +73,7 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
       const local = () => (rsa ??= RsaKeyWrapper.fromFile(config.keyFile, config.generate));
       const unwrap = (kid: string, wrapped: Buffer) => (isRsaKid(kid) ? local() : keyVaultFor(kid, options)).unwrap(kid, wrapped);
       // No key file yet means no current KEK yet (it is generated on the first wrap); status must not create it.
-      return wrapperProtector('rsa', () => local(), unwrap, decryption, async () => (rsa || existsSync(config.keyFile) ? local().kid : null));
+      return wrapperProtector('rsa', () => local().kid, () => local(), unwrap, decryption, async () => (rsa || existsSync(config.keyFile) ? local().kid : null));
     }
     case 'keyvault': {
       const kv = new KeyVaultKeyWrapper({ keyId: config.keyId, credential: options.credential, clientOptions: options.keyVaultClientOptions });
@@ -74,7 +81,7 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
         refuseRsaKid(kid);
         return kv.unwrap(kid, wrapped);
       };
-      return wrapperProtector('keyvault', () => kv, unwrap, decryption, () => currentKeyVaultKeyId(config.keyId, options));
+      return wrapperProtector('keyvault', () => kekOf(config.keyId), () => kv, unwrap, decryption, () => currentKeyVaultKeyId(config.keyId, options));
     }
     case 'certificate': {
       const source = certificateSource(config, where, sourceOptions);
@@ -82,6 +89,7 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
       const unwrap = (kid: string, wrapped: Buffer) => keyVaultFor(kid, options).unwrap(kid, wrapped);
       return {
         type: 'certificate',
+        kek: '(certificate)',
         async protect(masterKeyXml) {
           return encryptedSecretXml(CERTIFICATE_DECRYPTOR_TYPE, encryptWithCertificate(masterKeyXml, await source.current()));
         },
@@ -95,6 +103,7 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
 
 function wrapperProtector(
   type: 'rsa' | 'keyvault',
+  kek: () => string,
   wrapper: () => KeyWrapper,
   unwrap: (kid: string, wrapped: Buffer) => Promise<Buffer>,
   decryption: CertificateSource[],
@@ -102,6 +111,9 @@ function wrapperProtector(
 ): KeyProtector {
   return {
     type,
+    get kek() {
+      return kek();
+    },
     async protect(masterKeyXml) {
       const { decryptorType, encryptedKeyXml } = await encryptXmlElement(masterKeyXml, wrapper());
       return encryptedSecretXml(decryptorType, encryptedKeyXml);

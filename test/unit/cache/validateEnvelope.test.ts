@@ -24,6 +24,19 @@ describe('validateEnvelope error messages name the field', () => {
   });
 });
 
+// Issue #11 item 3: "[1," was accepted (201) and delivered; the schema's pattern cannot see it.
+describe('validateEnvelope reads JsonIds content', () => {
+  it.each(['[1,', '[', '[1] x', '[}'])('refuses JsonIds %j, which is not a JSON array', (JsonIds) => {
+    const envelope = { ...(VALID[0]![1] as object), instructions: [{ ...UMBRACO_USER, JsonIds }] };
+    expect(validateEnvelope(envelope)).toMatchObject({ ok: false, errors: ['instructions[0].JsonIds: must be a JSON array as a string (e.g. "[1,2]") or null'] });
+  });
+
+  it('accepts a JSON array string', () => {
+    const envelope = { ...(VALID[0]![1] as object), instructions: [{ ...UMBRACO_USER, JsonIds: ' [1, 2]' }] };
+    expect(validateEnvelope(envelope)).toMatchObject({ ok: true });
+  });
+});
+
 describe('toEnvelope', () => {
   const defaults = { channel: 'production', origin: 'cli', now: () => new Date('2024-01-02T03:04:05.000Z'), newId: () => '11111111-2222-4333-8444-555555555555' };
   it('wraps instructions and fills defaults', () => {
