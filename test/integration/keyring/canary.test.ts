@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateRing, rotateRings } from '../../../shared/app/keyRingOperations';
-import { openRings, type RingHandle } from '../../../shared/app/openRings';
-import { parseConfig } from '../../../shared/config/parseConfig';
+import type { RingHandle } from '../../../shared/app/openRings';
 import type { ProtectorConfig } from '../../../shared/config/types';
 import { CanaryFailedError } from '../../../shared/keyring/CanaryFailedError';
 import { DAY } from '../../../shared/keyring/dotnetDate';
 import { KeyRingDocument } from '../../../shared/keyring/KeyRingDocument';
 import { verifyKeyRing } from '../../../shared/keyring/verifyKeyRing';
 import { makeTestCertificate } from '../../support/certificates';
-import { keyVaultAccess, startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
-import { azurite, uniqueName } from '../../support/storage';
+import { startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
+import { testRing } from '../../support/testRing';
+import { uniqueName } from '../../support/storage';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'ringkeeper-canary-'));
 const T0 = Date.UTC(2030, 0, 1);
@@ -27,8 +27,7 @@ afterAll(async () => {
 });
 
 function ring(protector: ProtectorConfig): RingHandle {
-  const config = parseConfig({ rings: [{ name: 'canary', storage: { connectionString: azurite().connectionString }, container: uniqueName('canary'), blob: 'keys.xml', protector }] }, 'test', workDir);
-  return openRings(config, keyVaultAccess(kv))[0]!;
+  return testRing(kv, 'canary', protector, uniqueName('canary'), workDir);
 }
 
 describe('canary before every write', () => {

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateRing } from '../../../shared/app/keyRingOperations';
-import { openRings, type RingHandle } from '../../../shared/app/openRings';
-import { parseConfig } from '../../../shared/config/parseConfig';
+import type { RingHandle } from '../../../shared/app/openRings';
 import type { ProtectorConfig } from '../../../shared/config/types';
 import { DAY } from '../../../shared/keyring/dotnetDate';
 import { KeyRingDocument } from '../../../shared/keyring/KeyRingDocument';
 import { readRingStatus } from '../../../shared/keyring/keyRingStatus';
 import { rewrapKeyRing } from '../../../shared/keyring/rewrapKeyRing';
 import { verifyKeyRing } from '../../../shared/keyring/verifyKeyRing';
-import { keyVaultAccess, startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
-import { azurite, uniqueName } from '../../support/storage';
+import { startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
+import { testRing } from '../../support/testRing';
+import { uniqueName } from '../../support/storage';
 
 const T0 = Date.UTC(2030, 0, 1);
 let kv: KeyVaultDouble;
@@ -22,8 +22,7 @@ afterAll(async () => {
 });
 
 function ring(protector: ProtectorConfig, container = uniqueName('kvcert')): RingHandle {
-  const config = parseConfig({ rings: [{ name: 'kvc', storage: { connectionString: azurite().connectionString }, container, blob: 'keys.xml', protector }] }, 'test', '/');
-  return openRings(config, keyVaultAccess(kv))[0]!;
+  return testRing(kv, 'kvc', protector, container);
 }
 
 const thumbprints = async (h: RingHandle) => KeyRingDocument.parse((await h.repository.read()).content).ring.keys.map((k) => k.certificateThumbprint);

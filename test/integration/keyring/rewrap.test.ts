@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokeInRing, rotateRing } from '../../../shared/app/keyRingOperations';
-import { openRings, type RingHandle } from '../../../shared/app/openRings';
-import { parseConfig } from '../../../shared/config/parseConfig';
+import type { RingHandle } from '../../../shared/app/openRings';
 import type { ProtectorConfig } from '../../../shared/config/types';
 import { DAY } from '../../../shared/keyring/dotnetDate';
 import { KeyRingDocument } from '../../../shared/keyring/KeyRingDocument';
@@ -12,8 +11,9 @@ import { RewrapError } from '../../../shared/keyring/RewrapError';
 import { rewrapKeyRing } from '../../../shared/keyring/rewrapKeyRing';
 import { verifyKeyRing } from '../../../shared/keyring/verifyKeyRing';
 import { makeTestCertificate, type TestCertificate } from '../../support/certificates';
-import { keyVaultAccess, startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
-import { azurite, uniqueName } from '../../support/storage';
+import { startKeyVaultDouble, type KeyVaultDouble } from '../../support/keyVaultDouble';
+import { testRing } from '../../support/testRing';
+import { uniqueName } from '../../support/storage';
 
 const T0 = Date.UTC(2030, 0, 1);
 const FOREIGN = '<!-- operator note --><extension xmlns="urn:example:ext" v="2"><x a="1">y &amp; z</x></extension>';
@@ -31,8 +31,7 @@ afterAll(async () => {
 });
 
 function ring(protector: ProtectorConfig, container: string): RingHandle {
-  const config = parseConfig({ rings: [{ name: 'rw', storage: { connectionString: azurite().connectionString }, container, blob: 'keys.xml', protector }] }, 'test', certA.dir);
-  return openRings(config, keyVaultAccess(kv))[0]!;
+  return testRing(kv, 'rw', protector, container, certA.dir);
 }
 
 /** Two keys (one revoked), a foreign element and a comment: everything rewrap must leave alone. */
