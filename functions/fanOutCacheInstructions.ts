@@ -11,7 +11,7 @@ export async function fanOutCacheInstructions(message: unknown, context: Invocat
   const { fanOut } = cacheRuntimeFromEnvironment();
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
   const outcome = await fanOut.handle(message, { dequeueCount, log: context });
-  if (outcome.outcome === 'delivered') context.debug(`cache: ${outcome.channel}#${outcome.sequence} -> ${outcome.frontEnds} front-ends (${outcome.form})`);
+  if (outcome.outcome === 'delivered') context.debug(`cache: ${outcome.channel}#${outcome.first}..${outcome.last} -> ${outcome.frontEnds} front-ends (${outcome.form})`);
   return outcome;
 }
 

@@ -7,7 +7,7 @@ import {
 } from './CacheEnvelope';
 
 /**
- * Hand-written validation of envelope v1, mirroring docs/cache-envelope.schema.json keyword for
+ * Hand-written validation of envelope v2, mirroring docs/cache-envelope.schema.json keyword for
  * keyword (test/unit/cache/envelopeSchema.test.ts checks both agree on the same fixtures).
  */
 

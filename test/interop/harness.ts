@@ -52,7 +52,7 @@ export function interopDescribe(name: string, body: () => void): void {
   describe(name, body);
 }
 
-function dotnetEnv(): NodeJS.ProcessEnv {
+export function dotnetEnv(): NodeJS.ProcessEnv {
   return {
     ...process.env,
     DOTNET_CLI_TELEMETRY_OPTOUT: '1',
@@ -117,7 +117,7 @@ function buildDotnetIfStale(): void {
   writeFileSync(stampFile, hash);
 }
 
-async function withLock<T>(name: string, fn: () => T): Promise<T> {
+export async function withLock<T>(name: string, fn: () => T): Promise<T> {
   mkdirSync(STATE_DIR, { recursive: true });
   const lock = path.join(STATE_DIR, `${name}.lock`);
   const deadline = Date.now() + 170_000;
