@@ -64,6 +64,12 @@ param keyExpiresAfter string = 'P2Y'
 @maxValue(730)
 param logRetentionInDays int = 30
 
+@description('Optional. Resource ID of an existing action group the alert rules notify; else give alertEmailAddress. With neither, the rules fire without notifying anyone.')
+param alertActionGroupResourceId string = ''
+
+@description('Optional. E-mail address of the action group created for the alert rules when alertActionGroupResourceId is empty.')
+param alertEmailAddress string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, baseName))
 
 // Production is the site itself; every slot follows. Index i in every per-ring array is ring i.
@@ -143,10 +149,10 @@ module functionApp 'modules/function-app.bicep' = {
     planName: names.functionPlan
     location: location
     tags: tags
-    hostStorageAccountName: storage.outputs.hostAccountName
-    deploymentContainerName: storage.outputs.deploymentContainerName
+    hostStorageAccountName: names.hostStorage
+    deploymentContainerName: deploymentContainerName
     cacheInstructionsQueueName: cacheInstructionsQueueName
-    appInsightsName: monitoring.outputs.appInsightsName
+    appInsightsName: names.appInsights
     nodeVersion: functionNodeVersion
     maximumInstanceCount: functionMaximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB
@@ -155,6 +161,8 @@ module functionApp 'modules/function-app.bicep' = {
     ringBlobUris: storage.outputs.keyRingBlobUris
     ringKeyIds: keyVault.outputs.keyUris
   }
+  // The component is named at compile time above (what-if can predict it); it must exist first.
+  dependsOn: [monitoring]
 }
 
 module webFarm 'modules/web-farm.bicep' = {
@@ -174,17 +182,35 @@ module webFarm 'modules/web-farm.bicep' = {
   }
 }
 
+module alerts 'modules/alerts.bicep' = {
+  name: '${deployment().name}-alerts'
+  params: {
+    appInsightsName: names.appInsights
+    location: location
+    tags: tags
+    namePrefix: baseName
+    actionGroupResourceId: alertActionGroupResourceId
+    alertEmailAddress: alertEmailAddress
+  }
+  // The component is named at compile time above (what-if can predict it); it must exist first.
+  dependsOn: [monitoring]
+}
+
 // One module instance per ring: each one only ever names its own container and key.
 module keyRingAccess 'modules/keyring-access.bicep' = [
   for (ringName, i) in ringNames: {
     name: '${deployment().name}-access-${ringName}'
     params: {
       ringName: ringName
-      storageAccountName: storage.outputs.keyRingAccountName
+      storageAccountName: names.keyRingStorage
       containerName: keyRingContainerNames[i]
-      keyVaultName: keyVault.outputs.name
+      keyVaultName: names.keyVault
       keyName: keyNames[i]
+      // Principal IDs exist only once the identities do, so what-if cannot know them; they name the
+      // assignments (guid(scope, principal, role)) so that a recreated identity gets new assignments.
+      #disable-next-line what-if-short-circuiting
       readerPrincipalId: webPrincipalIds[i]
+      #disable-next-line what-if-short-circuiting
       writerPrincipalId: functionApp.outputs.systemAssignedMIPrincipalId
     }
   }

@@ -53,22 +53,25 @@ param ringKeyIds string[]
 var roles = loadJsonContent('roles.json')
 
 // The one configuration document of ringkeeper (shared/config/types.ts), generated from the ring list.
+// Each loop is its own variable: Bicep allows a for-expression only as the whole value of a declaration.
+var configRings = [
+  for (ringName, i) in ringNames: {
+    name: ringName
+    blobUri: ringBlobUris[i]
+    protector: { type: 'keyvault', keyId: ringKeyIds[i] }
+  }
+]
+var configChannels = [for ringName in ringNames: { name: ringName }]
 var ringkeeperConfig = {
   storage: { connection: 'AzureWebJobsStorage' }
-  rings: [
-    for (ringName, i) in ringNames: {
-      name: ringName
-      blobUri: ringBlobUris[i]
-      protector: { type: 'keyvault', keyId: ringKeyIds[i] }
-    }
-  ]
+  rings: configRings
   cache: {
-    channels: [for ringName in ringNames: { name: ringName }]
+    channels: configChannels
     instructionsQueue: cacheInstructionsQueueName
   }
 }
 
-resource hostAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+resource hostAccount 'Microsoft.Storage/storageAccounts@2026-06-01' existing = {
   name: hostStorageAccountName
 }
 
@@ -76,7 +79,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -85,7 +88,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   properties: { reserved: true }
 }
 
-resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
   tags: tags

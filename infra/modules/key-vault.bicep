@@ -33,7 +33,7 @@ param expiresAfter string = 'P2Y'
 @description('Optional. ISO 8601 duration before expiry at which Key Vault emits a near-expiry event.')
 param notifyBeforeExpiry string = 'P30D'
 
-resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
   name: name
   location: location
   tags: tags
@@ -52,7 +52,7 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
 }
 
 // ARM creates a key only if it does not exist; redeploying never replaces key material.
-resource keys 'Microsoft.KeyVault/vaults/keys@2024-11-01' = [
+resource keys 'Microsoft.KeyVault/vaults/keys@2026-05-15' = [
   for keyName in keyNames: {
     parent: vault
     name: keyName

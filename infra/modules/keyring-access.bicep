@@ -24,25 +24,25 @@ param writerPrincipalId string
 
 var roles = loadJsonContent('roles.json')
 
-resource account 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+resource account 'Microsoft.Storage/storageAccounts@2026-06-01' existing = {
   name: storageAccountName
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' existing = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-06-01' existing = {
   parent: account
   name: 'default'
 }
 
-resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
+resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' existing = {
   parent: blobService
   name: containerName
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2026-05-15' existing = {
   name: keyVaultName
 }
 
-resource key 'Microsoft.KeyVault/vaults/keys@2024-11-01' existing = {
+resource key 'Microsoft.KeyVault/vaults/keys@2026-05-15' existing = {
   parent: vault
   name: keyName
 }

@@ -46,7 +46,7 @@ var secureBaseline = {
   supportsHttpsTrafficOnly: true
 }
 
-resource hostAccount 'Microsoft.Storage/storageAccounts@2025-01-01' = {
+resource hostAccount 'Microsoft.Storage/storageAccounts@2026-06-01' = {
   name: hostAccountName
   location: location
   tags: tags
@@ -55,37 +55,37 @@ resource hostAccount 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   properties: secureBaseline
 }
 
-resource hostBlobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
+resource hostBlobService 'Microsoft.Storage/storageAccounts/blobServices@2026-06-01' = {
   parent: hostAccount
   name: 'default'
 }
 
-resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' = {
   parent: hostBlobService
   name: deploymentContainerName
   properties: { publicAccess: 'None' }
 }
 
-resource cacheJournalContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+resource cacheJournalContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' = {
   parent: hostBlobService
   name: cacheJournalContainerName
   properties: { publicAccess: 'None' }
 }
 
-resource hostQueueService 'Microsoft.Storage/storageAccounts/queueServices@2025-01-01' = {
+resource hostQueueService 'Microsoft.Storage/storageAccounts/queueServices@2026-06-01' = {
   parent: hostAccount
   name: 'default'
 }
 
 // Created up front so they exist before the first message; the code also creates them if missing.
-resource cacheQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
+resource cacheQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2026-06-01' = [
   for queueName in cacheQueueNames: {
     parent: hostQueueService
     name: queueName
   }
 ]
 
-resource keyRingAccount 'Microsoft.Storage/storageAccounts@2025-01-01' = {
+resource keyRingAccount 'Microsoft.Storage/storageAccounts@2026-06-01' = {
   name: keyRingAccountName
   location: location
   tags: tags
@@ -95,7 +95,7 @@ resource keyRingAccount 'Microsoft.Storage/storageAccounts@2025-01-01' = {
 }
 
 // Versioning + soft delete: a bad write or delete of a ring is recoverable.
-resource keyRingBlobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
+resource keyRingBlobService 'Microsoft.Storage/storageAccounts/blobServices@2026-06-01' = {
   parent: keyRingAccount
   name: 'default'
   properties: {
@@ -105,7 +105,7 @@ resource keyRingBlobService 'Microsoft.Storage/storageAccounts/blobServices@2025
   }
 }
 
-resource keyRingContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = [
+resource keyRingContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' = [
   for containerName in keyRingContainerNames: {
     parent: keyRingBlobService
     name: containerName

@@ -70,7 +70,7 @@ var siteConfig = {
   ftpsState: 'Disabled'
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -79,7 +79,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   properties: { reserved: true }
 }
 
-resource site 'Microsoft.Web/sites@2024-11-01' = {
+resource site 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
   tags: tags
@@ -95,7 +95,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
 }
 
 // Managed identities are never swapped; each slot keeps its own.
-resource slots 'Microsoft.Web/sites/slots@2024-11-01' = [
+resource slots 'Microsoft.Web/sites/slots@2025-03-01' = [
   for (slotName, i) in skip(ringNames, 1): {
     parent: site
     name: slotName
@@ -113,7 +113,7 @@ resource slots 'Microsoft.Web/sites/slots@2024-11-01' = [
 ]
 
 // Whole-object PUT on the production site, valid for every slot: a swap moves code, never key rings.
-resource stickySettings 'Microsoft.Web/sites/config@2024-11-01' = {
+resource stickySettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'slotConfigNames'
   properties: {

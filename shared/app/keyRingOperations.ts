@@ -30,12 +30,20 @@ export function repairRing(handle: RingHandle, options?: UpdateOptions): Promise
   return updateKeyRing(handle, (ring, now) => planRepair(ring, now, handle.policy), { ...options, bomOnlyAsEmpty: true });
 }
 
-/** Rotates every ring; one ring's failure does not stop the others. */
-export async function rotateRings(handles: RingHandle[], request: RotateRequest = {}, options?: UpdateOptions): Promise<RingOutcome[]> {
+/**
+ * Rotates every ring, one after another; one ring's failure does not stop the others. `around`
+ * wraps each ring's rotation (the timer records telemetry per ring with it).
+ */
+export async function rotateRings(
+  handles: RingHandle[],
+  request: RotateRequest = {},
+  options?: UpdateOptions,
+  around: (handle: RingHandle, rotate: () => Promise<RingUpdateResult>) => Promise<RingUpdateResult> = (_handle, rotate) => rotate(),
+): Promise<RingOutcome[]> {
   const outcomes: RingOutcome[] = [];
   for (const handle of handles) {
     try {
-      outcomes.push({ ok: true, result: await rotateRing(handle, request, options) });
+      outcomes.push({ ok: true, result: await around(handle, () => rotateRing(handle, request, options)) });
     } catch (err) {
       outcomes.push({ ok: false, ring: handle.name, error: classifyError(err), cause: err });
     }

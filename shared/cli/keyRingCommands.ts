@@ -12,7 +12,8 @@ import type { CliCommand } from './CliCommand';
 import { openRings, type RingHandle } from '../app/openRings';
 import { selectRings } from '../app/selectRings';
 import { normalizeGuid } from '../keyring/guid';
-import { readRingStatus, type RingStatus } from '../keyring/keyRingStatus';
+import { readRingSnapshot, type RingStatus } from '../keyring/keyRingStatus';
+import { renderTimeline } from '../keyring/timeline/renderTimeline';
 import type { RingUpdateResult, UpdateOptions } from '../keyring/updateKeyRing';
 import { verifyKeyRing, type RingVerification } from '../keyring/verifyKeyRing';
 import { EXIT_FAILED, EXIT_OK, type CliIo } from './CliIo';
@@ -29,11 +30,12 @@ const CLOCK_HELP = `  --now ISO-TIME          plan as if at another instant; pri
 
 const SPECS: Record<Command, FlagSpec & { synopsis: string; help: string }> = {
   status: {
-    values: ['config', 'ring', 'at'],
+    values: ['config', 'ring', 'at', 'svg'],
     booleans: ['json'],
-    synopsis: 'ringkeeper status    [--ring NAME] [--at ISO-TIME] [--json]',
+    synopsis: 'ringkeeper status    [--ring NAME] [--at ISO-TIME] [--json] [--svg FILE (with --ring)]',
     help: `  Each ring's keys, default key now and after propagation, health and problems (read only).
   --at ISO-TIME           resolve as of another instant
+  --svg FILE              with --ring: also draw the ring's timeline (keys, propagation, defaults) to FILE
   exit 1 when any ring shown is critical or cannot be read`,
   },
   rotate: {
@@ -119,6 +121,7 @@ async function runKeyRingCommand(command: Command, args: string[], io: CliIo): P
 
 function validate(command: Command, parsed: ParsedArgs): void {
   if ((command === 'revoke' || command === 'export' || command === 'repair') && !single(parsed, 'ring')) throw new UsageError(`${command}: --ring NAME is required`);
+  if (command === 'status' && single(parsed, 'svg') !== undefined && !single(parsed, 'ring')) throw new UsageError('status: --svg FILE draws one ring: give --ring NAME');
   if (command === 'revoke') {
     const key = single(parsed, 'key');
     if ((key === undefined) === !parsed.booleans.has('all')) throw new UsageError('revoke: give exactly one of --key ID or --all');
@@ -151,8 +154,13 @@ async function status(handles: RingHandle[], parsed: ParsedArgs, io: CliIo, loca
   let code = EXIT_OK;
   for (const handle of handles) {
     try {
-      const s = await readRingStatus(handle, at);
+      const { status: s, ring } = await readRingSnapshot(handle, at);
       if (s.health === 'critical') code = EXIT_FAILED;
+      const svg = single(parsed, 'svg');
+      if (svg !== undefined) {
+        writeFileSync(path.resolve(io.cwd, svg), renderTimeline(ring, at, { ringName: handle.name }));
+        io.stderr.write(`ring ${handle.name}: timeline picture written to ${svg}\n`);
+      }
       const shown = local ? { ...s, azurite: { endpoint: local.blobEndpoint, startedByThisCommand: local.startedAzurite } } : s;
       io.stdout.write(json ? `${JSON.stringify(shown)}\n` : formatStatus(s));
     } catch (err) {

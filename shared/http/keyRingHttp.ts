@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { classifyError } from '../app/classifyError';
-import { openRings, type RingHandle } from '../app/openRings';
+import { openRings, type OpenRingsOptions, type RingHandle } from '../app/openRings';
 import { selectRings } from '../app/selectRings';
 import { requireConfigFromEnvironment } from '../config/loadConfig';
 import { problemResponse } from './problem';
@@ -29,9 +29,10 @@ export async function withRings(
   request: HttpRequest,
   context: InvocationContext,
   operation: (rings: RingHandle[]) => Promise<HttpResponseInit>,
+  openOptions?: OpenRingsOptions,
 ): Promise<HttpResponseInit> {
   try {
-    const rings = selectRings(openRings(requireConfigFromEnvironment()), request.params.ring);
+    const rings = selectRings(openRings(requireConfigFromEnvironment(), openOptions), request.params.ring);
     return await operation(rings);
   } catch (err) {
     if (err instanceof BadRequest) return problemResponse({ status: err.status, code: err.code, title: 'The request is not valid', detail: err.message });

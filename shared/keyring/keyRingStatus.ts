@@ -37,16 +37,22 @@ export interface RingStatus {
 }
 
 export async function readRingStatus(handle: RingHandle, at: number): Promise<RingStatus> {
+  return (await readRingSnapshot(handle, at)).status;
+}
+
+/** One read: the status and the parsed ring it describes (the timeline picture draws the same ring). */
+export async function readRingSnapshot(handle: RingHandle, at: number): Promise<{ status: RingStatus; ring: KeyRing }> {
   const stored = await handle.repository.read();
   const document = KeyRingDocument.parse(stored.content);
   const kek = await readCurrentKekVersion(handle, document.ring);
-  return {
+  const status: RingStatus = {
     ...ringStatus(document.ring, at, handle.policy, handle.protectorType, document.unreadableKeys, kek),
     ring: handle.name,
     location: handle.repository.location,
     etag: stored.etag ?? null,
     unknownElements: document.unknownElements.length,
   };
+  return { status, ring: document.ring };
 }
 
 /** The pure part of status: resolution now and after the propagation window, and what is wrong. */

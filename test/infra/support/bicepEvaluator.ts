@@ -1,11 +1,14 @@
 /**
- * A strict, offline evaluator for the subset of Bicep that infra/ uses.
+ * A strict, offline evaluator for the subset of Bicep that infra/ uses, kept for one job the
+ * compiler cannot do: deployment semantics.
  *
- * Why: the Bicep CLI is not served by this machine's package sources, so the tests cannot read
- * compiled ARM JSON. Instead, this parses the templates with tree-sitter-bicep and evaluates them
- * like a deployment would for a given parameter set: loops, conditions, modules, parent/scope
- * chains and resource IDs are resolved, so tests assert on the resources and role assignments that
- * would be deployed (for `['staging']`, `['staging','qa']`, ...), not on source text.
+ * The real Bicep CLI (support/bicepCli.ts) judges syntax, types, API versions and lint, and the
+ * tests read its ARM JSON for every static fact. What ARM JSON leaves as expressions (which
+ * container a slot's role assignment really lands on, whose identity holds it, what a loop over
+ * `['staging','qa']` produces) is what isolation depends on, so this parses the templates with
+ * tree-sitter-bicep and evaluates them like a deployment for a given parameter set: loops,
+ * conditions, modules, parent/scope chains and resource IDs are resolved. The tests only run it on
+ * templates the compiler accepts (mutations.test.ts compiles every mutated copy first).
  *
  * Values only Azure knows at deployment time are represented as markers:
  *   - `@principal(<resource id>)` for `<resource>.identity.principalId`,
@@ -107,7 +110,7 @@ export async function parseBicep(file: string, text: string): Promise<ParsedFile
 }
 
 function kids(n: Node): Node[] {
-  return n.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment');
+  return n.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment' && c.type !== 'diagnostic_comment');
 }
 
 function hasToken(n: Node, token: string): boolean {

@@ -24,20 +24,23 @@ const ROLE_NAMES = new Map<string, string>(Object.entries(DOCUMENTED_ROLES).map(
 
 /** API versions chosen from the Bicep type index (reference table A1). */
 export const API_VERSIONS: Record<string, string> = {
-  'Microsoft.Web/serverfarms': '2024-11-01',
-  'Microsoft.Web/sites': '2024-11-01',
-  'Microsoft.Web/sites/slots': '2024-11-01',
-  'Microsoft.Web/sites/config': '2024-11-01',
-  'Microsoft.Storage/storageAccounts': '2025-01-01',
-  'Microsoft.Storage/storageAccounts/blobServices': '2025-01-01',
-  'Microsoft.Storage/storageAccounts/blobServices/containers': '2025-01-01',
-  'Microsoft.Storage/storageAccounts/queueServices': '2025-01-01',
-  'Microsoft.Storage/storageAccounts/queueServices/queues': '2025-01-01',
-  'Microsoft.KeyVault/vaults': '2024-11-01',
-  'Microsoft.KeyVault/vaults/keys': '2024-11-01',
+  'Microsoft.Web/serverfarms': '2025-03-01',
+  'Microsoft.Web/sites': '2025-03-01',
+  'Microsoft.Web/sites/slots': '2025-03-01',
+  'Microsoft.Web/sites/config': '2025-03-01',
+  'Microsoft.Storage/storageAccounts': '2026-06-01',
+  'Microsoft.Storage/storageAccounts/blobServices': '2026-06-01',
+  'Microsoft.Storage/storageAccounts/blobServices/containers': '2026-06-01',
+  'Microsoft.Storage/storageAccounts/queueServices': '2026-06-01',
+  'Microsoft.Storage/storageAccounts/queueServices/queues': '2026-06-01',
+  'Microsoft.KeyVault/vaults': '2026-05-15',
+  'Microsoft.KeyVault/vaults/keys': '2026-05-15',
   'Microsoft.Authorization/roleAssignments': '2022-04-01',
-  'Microsoft.OperationalInsights/workspaces': '2023-09-01',
+  'Microsoft.OperationalInsights/workspaces': '2026-03-01',
   'Microsoft.Insights/components': '2020-02-02',
+  'Microsoft.Insights/actionGroups': '2023-01-01',
+  'Microsoft.Insights/scheduledQueryRules': '2026-03-01',
+  'Microsoft.Insights/metricAlerts': '2026-01-01',
 };
 
 export const STICKY = {

@@ -1,0 +1,80 @@
+/**
+ * The real Bicep compiler and linter judge every template: zero errors and zero warnings, and the
+ * facts that do not depend on deployment-time values are read from the compiled ARM JSON.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BICEP, INSTALL_SCRIPT, MISSING_BICEP, armResources, armTemplates, bicepVersion, compileMain, lint } from './support/bicepCli';
+import { API_VERSIONS, DOCUMENTED_ROLES, INFRA } from './support/checks';
+
+function templates(dir = INFRA): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? templates(path.join(dir, e.name)) : e.name.endsWith('.bicep') ? [path.join(dir, e.name)] : [],
+  );
+}
+
+const PINNED = /^version="\$\{BICEP_VERSION:-([0-9.]+)\}"$/m.exec(readFileSync(INSTALL_SCRIPT, 'utf8'))?.[1];
+
+describe('infra: the Bicep CLI is installed', () => {
+  it('install-bicep.sh pins the version (a new release cannot change what CI compiles with)', () => {
+    expect(PINNED).toBe('0.49.2');
+  });
+
+  it.runIf(process.env.CI === 'true')('under CI the pinned CLI is present (missing = failure, never a skip)', () => {
+    expect(BICEP, MISSING_BICEP).toBeTruthy();
+    expect(bicepVersion()).toBe(PINNED);
+  });
+});
+
+describe.skipIf(!BICEP)(`infra: bicep build and lint${BICEP ? '' : ` (skipped: ${MISSING_BICEP})`}`, () => {
+  it.each(templates().map((f) => [path.relative(INFRA, f), f]))('bicep lint %s prints no error and no warning', (_name, file) => {
+    const r = lint(file);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.status).toBe(0);
+  });
+
+  it('bicep build main.bicep prints no error and no warning', () => {
+    const c = compileMain();
+    expect(c.diagnostics).toEqual([]);
+    expect(c.arm?.$schema).toMatch(/deploymentTemplate\.json#$/);
+  });
+
+  it('every resource uses the newest GA API version the pinned CLI knows (use-recent-api-versions is an error)', () => {
+    const rules = JSON.parse(readFileSync(path.join(INFRA, 'bicepconfig.json'), 'utf8')).analyzers.core.rules;
+    expect(rules['use-recent-api-versions'].level).toBe('error');
+    expect(rules['what-if-short-circuiting'].level).toBe('error');
+    const used = armResources(compileMain().arm).map(({ resource: r }) => `${r.type}@${r.apiVersion}`);
+    expect([...new Set(used)].sort()).toEqual(Object.entries(API_VERSIONS).map(([t, v]) => `${t}@${v}`).sort());
+  });
+
+  it('assigns only documented built-in roles, through subscriptionResourceId', () => {
+    const arm = compileMain().arm;
+    const defs = armResources(arm)
+      .filter(({ resource: r }) => r.type === 'Microsoft.Authorization/roleAssignments')
+      .map(({ resource: r }) => String(r.properties.roleDefinitionId));
+    expect(defs.length).toBeGreaterThan(5);
+    for (const d of defs) expect(d).toMatch(/^\[subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', /);
+    const text = JSON.stringify(arm);
+    const guids = new Set(text.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? []);
+    const documented = new Set<string>(Object.values(DOCUMENTED_ROLES));
+    expect([...guids].filter((g) => !documented.has(g))).toEqual([]);
+    for (const g of documented) expect(text).toContain(g);
+  });
+
+  it('describes every parameter AVM-style (Required. without a default, Optional. with one) and every output', () => {
+    const bad: string[] = [];
+    for (const t of armTemplates(compileMain().arm)) {
+      for (const [name, p] of Object.entries<any>(t.template.parameters ?? {})) {
+        const text = p.metadata?.description;
+        const ok = typeof text === 'string' && ('defaultValue' in p ? /^Optional\. \S/.test(text) : /^(Required|Conditional)\. \S/.test(text));
+        if (!ok) bad.push(`${t.path} param ${name}`);
+      }
+      for (const [name, o] of Object.entries<any>(t.template.outputs ?? {})) {
+        if (typeof o.metadata?.description !== 'string' || !o.metadata.description.trim()) bad.push(`${t.path} output ${name}`);
+      }
+      if (typeof t.template.metadata?.description !== 'string' && t.path !== 'main') bad.push(`${t.path} has no metadata description`);
+    }
+    expect(bad).toEqual([]);
+  });
+});
