@@ -42,6 +42,7 @@ export function openRing(ring: RingConfig, where: string, options: OpenRingsOpti
       storageIsEmulator: isEmulator,
       credential: options.credential,
       keyVaultClientOptions: options.keyVaultClientOptions,
+      env: options.env,
       where: `${where}.protector`,
     });
   }
