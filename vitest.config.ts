@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/globalSetup.ts'],
     testTimeout: 30_000,
-    hookTimeout: 180_000,
+    // Hooks build the .NET programs one at a time under a lock: minutes when the machine is loaded.
+    hookTimeout: 600_000,
     pool: 'forks',
     // Two cores: Azurite, dotnet and the workers share them.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

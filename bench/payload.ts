@@ -59,7 +59,7 @@ export async function runPayloadBench(opts: PayloadBenchOptions): Promise<{ name
     const protector = await RingDataProtector.open({
       name: 'bench',
       repository: { read: async () => ({ content: ring, etag: '"bench"' }) },
-      protector: () => ({ unwrap: () => Promise.reject(new Error('the bench key is not encrypted')) }),
+      protector: () => ({ unprotect: () => Promise.reject(new Error('the bench key is not encrypted')) }),
     });
     const purposes = purposeChain(APP, PURPOSES);
 

@@ -1,6 +1,8 @@
 import { KeyVaultError } from '../keyring/protectors/keyVaultErrors';
 import { ConfigError } from '../config/ConfigError';
+import { CanaryFailedError } from '../keyring/CanaryFailedError';
 import { KeyRingFormatError } from '../keyring/KeyRingFormatError';
+import { RewrapError } from '../keyring/RewrapError';
 import { PolicyError } from '../keyring/policy/RotationPolicy';
 import { StorageError } from '../keyring/repository/BlobKeyRingRepository';
 import { RingConflictError } from '../keyring/updateKeyRing';
@@ -29,6 +31,8 @@ export function classifyError(err: unknown): ClassifiedError {
   }
   if (err instanceof ConfigError) return { code: err.code, status: 500, message, expected: true };
   if (err instanceof StorageError) return { code: err.code, status: err.code === 'storage_unavailable' ? 503 : 502, message, expected: true };
+  if (err instanceof CanaryFailedError) return { code: err.code, status: 500, message: err.message, expected: true };
+  if (err instanceof RewrapError) return { code: err.code, status: err.code === 'rewrap_refused' ? 409 : 500, message: err.message, expected: true };
   if (err instanceof KeyVaultError) return { code: err.code, status: err.retryable ? 503 : 502, message, expected: true };
   return { code: 'internal', status: 500, message: 'an unexpected error occurred; see the function logs', expected: false };
 }

@@ -35,6 +35,7 @@ export function openRing(ring: RingConfig, where: string, options: OpenRingsOpti
       storageIsEmulator: isEmulator,
       credential: options.credential ?? defaultCredential(),
       keyVaultClientOptions: options.keyVaultClientOptions,
+      env: options.env,
       where: `${where}.protector`,
     });
   }

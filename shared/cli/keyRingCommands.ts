@@ -270,7 +270,7 @@ async function verify(handles: RingHandle[], parsed: ParsedArgs, io: CliIo): Pro
   return code;
 }
 
-function reportFailure(io: CliIo, parsed: ParsedArgs, ring: string, err: unknown): void {
+export function reportFailure(io: CliIo, parsed: ParsedArgs, ring: string, err: unknown): void {
   const { code, message, expected } = classifyError(err);
   const text = expected ? message : `${message} (${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)})`;
   if (parsed.booleans.has('json')) io.stdout.write(`${JSON.stringify({ ring, error: { code, message: text } })}\n`);

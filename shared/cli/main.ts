@@ -7,10 +7,12 @@ import { KEY_RING_COMMANDS } from './keyRingCommands';
 import { runPayloadCommand } from './payloadCommands';
 import { UsageError } from './parseArgs';
 import { reportUsageOrConfigError } from './reportUsageOrConfigError';
+import { REWRAP_COMMAND } from './rewrapCommand';
 
 /** Every command, in the order `ringkeeper --help` lists them. Add a command here and it gets `--help`. */
 export const COMMANDS: Record<string, CliCommand> = {
   ...KEY_RING_COMMANDS,
+  rewrap: REWRAP_COMMAND,
   protect: { synopsis: 'ringkeeper protect   --ring NAME [--app NAME] [--purpose P]... [--text]    stdin -> payload', help: '  IDataProtector.Protect of an app on the ring: stdin -> payload (--text: base64url).', run: (args, io) => runPayloadCommand('protect', args, io) },
   unprotect: { synopsis: 'ringkeeper unprotect --ring NAME [--app NAME] [--purpose P]... [--text]    payload -> stdout', help: '  IDataProtector.Unprotect: payload on stdin -> plaintext; exit 1 with key_not_found, key_revoked or payload_invalid.', run: (args, io) => runPayloadCommand('unprotect', args, io) },
   inspect: { synopsis: 'ringkeeper inspect   [PAYLOAD|-|@FILE] [--ring NAME]... [--at ISO-TIME] [--json]', help: '  Which key a payload (or cookie) names and which configured rings hold it; no key is unwrapped.', run: (args, io) => runPayloadCommand('inspect', args, io) },

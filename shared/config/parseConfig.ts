@@ -2,11 +2,13 @@ import path from 'node:path';
 import { DAY } from '../keyring/dotnetDate';
 import { DEFAULT_POLICY, MIN_KEY_LIFETIME, MIN_RENEW_BEFORE } from '../keyring/policy/RotationPolicy';
 import { ConfigError } from './ConfigError';
-import type { PolicyConfig, ProtectorConfig, RingConfig, RingkeeperConfig, StorageReference } from './types';
+import type { CertificateReference, PolicyConfig, ProtectorConfig, RingConfig, RingkeeperConfig, StorageReference } from './types';
 
 const RING_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const KEY_VAULT_KEY_ID = /^https:\/\/[^/]+\/keys\/[A-Za-z0-9-]{1,127}(\/[A-Za-z0-9]{32})?\/?$/;
+const KEY_VAULT_CERTIFICATE_ID = /^https:\/\/[^/]+\/certificates\/[A-Za-z0-9-]{1,127}(\/[A-Za-z0-9]{32})?\/?$/;
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
 /**
  * Validates the configuration document. `baseDir` resolves relative file paths (rsa key files).
@@ -60,27 +62,56 @@ function ringConfig(raw: unknown, where: string, defaultStorage: StorageReferenc
 function protectorConfig(raw: unknown, where: string, baseDir: string): ProtectorConfig {
   const p = object(raw, where);
   const type = string(p.type, `${where}.type`);
+  const decryption = (): { decryptionCertificates?: CertificateReference[] } => {
+    if (p.decryptionCertificates === undefined) return {};
+    if (!Array.isArray(p.decryptionCertificates)) throw new ConfigError(`${where}.decryptionCertificates`, 'must be an array of certificates');
+    return { decryptionCertificates: p.decryptionCertificates.map((c, i) => certificateReference(object(c, `${where}.decryptionCertificates[${i}]`), `${where}.decryptionCertificates[${i}]`, baseDir, [])) };
+  };
   switch (type) {
     case 'keyvault': {
-      allowOnly(p, where, ['type', 'keyId']);
+      allowOnly(p, where, ['type', 'keyId', 'decryptionCertificates']);
       const keyId = string(p.keyId, `${where}.keyId`);
       if (!KEY_VAULT_KEY_ID.test(keyId)) throw new ConfigError(`${where}.keyId`, `"${keyId}" is not a Key Vault key URI (https://{vault}.vault.azure.net/keys/{name}[/{version}])`);
-      return { type, keyId: keyId.replace(/\/$/, '') };
+      return { type, keyId: keyId.replace(/\/$/, ''), ...decryption() };
     }
     case 'rsa': {
-      allowOnly(p, where, ['type', 'keyFile', 'generate']);
+      allowOnly(p, where, ['type', 'keyFile', 'generate', 'decryptionCertificates']);
       const keyFile = path.resolve(baseDir, string(p.keyFile, `${where}.keyFile`));
       const generate = p.generate === undefined ? false : boolean(p.generate, `${where}.generate`);
-      return { type, keyFile, generate };
+      return { type, keyFile, generate, ...decryption() };
     }
+    case 'certificate':
+      return { type, ...certificateReference(p, where, baseDir, ['type', 'decryptionCertificates']), ...decryption() };
     case 'none': {
-      allowOnly(p, where, ['type', 'allowUnencrypted']);
+      allowOnly(p, where, ['type', 'allowUnencrypted', 'decryptionCertificates']);
       const allowUnencrypted = p.allowUnencrypted === undefined ? false : boolean(p.allowUnencrypted, `${where}.allowUnencrypted`);
-      return { type, allowUnencrypted };
+      return { type, allowUnencrypted, ...decryption() };
     }
     default:
-      throw new ConfigError(`${where}.type`, `unknown protector "${type}" (expected keyvault, rsa or none)`);
+      throw new ConfigError(`${where}.type`, `unknown protector "${type}" (expected keyvault, rsa, certificate or none)`);
   }
+}
+
+/** Exactly one of pfxFile (+ passwordSetting), pemFile, keyVaultCertificateId; `extra` are the caller's own keys. */
+function certificateReference(p: Record<string, unknown>, where: string, baseDir: string, extra: string[]): CertificateReference {
+  const forms = ['pfxFile', 'pemFile', 'keyVaultCertificateId'].filter((k) => p[k] !== undefined);
+  if (forms.length !== 1) throw new ConfigError(where, `needs exactly one of pfxFile, pemFile or keyVaultCertificateId${forms.length ? ` (found ${forms.join(', ')})` : ''}`);
+  if (p.pfxFile !== undefined) {
+    allowOnly(p, where, [...extra, 'pfxFile', 'passwordSetting']);
+    const pfxFile = path.resolve(baseDir, string(p.pfxFile, `${where}.pfxFile`));
+    if (p.passwordSetting === undefined) return { pfxFile };
+    const passwordSetting = string(p.passwordSetting, `${where}.passwordSetting`);
+    if (!SETTING_NAME.test(passwordSetting)) throw new ConfigError(`${where}.passwordSetting`, 'must name an app setting or environment variable that holds the password (never the password itself)');
+    return { pfxFile, passwordSetting };
+  }
+  if (p.pemFile !== undefined) {
+    allowOnly(p, where, [...extra, 'pemFile']);
+    return { pemFile: path.resolve(baseDir, string(p.pemFile, `${where}.pemFile`)) };
+  }
+  allowOnly(p, where, [...extra, 'keyVaultCertificateId']);
+  const id = string(p.keyVaultCertificateId, `${where}.keyVaultCertificateId`);
+  if (!KEY_VAULT_CERTIFICATE_ID.test(id)) throw new ConfigError(`${where}.keyVaultCertificateId`, `"${id}" is not a Key Vault certificate URI (https://{vault}.vault.azure.net/certificates/{name}[/{version}])`);
+  return { keyVaultCertificateId: id.replace(/\/$/, '') };
 }
 
 function policyConfig(raw: unknown, where: string): PolicyConfig {

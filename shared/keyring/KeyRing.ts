@@ -12,6 +12,8 @@ export interface KeyEntry {
   protection: KeyProtection;
   /** `<kid>` of a Key Vault-format encrypted secret, when there is one (never key material). */
   kid?: string;
+  /** SHA-1 thumbprint of the certificate a certificate-protected secret is encrypted to. */
+  certificateThumbprint?: string;
   element: XmlElement;
 }
 

@@ -4,6 +4,7 @@ import { REVOKE_ALL } from './KeyRing';
 import { KeyRingFormatError } from './KeyRingFormatError';
 import { parseDotnetDate } from './dotnetDate';
 import { normalizeGuid } from './guid';
+import { describeEncryptedData } from './protectors/CertificateXmlEncryptor';
 import { DATA_PROTECTION_NAMESPACE, REPOSITORY_ELEMENT, XML_DECLARATION } from './XmlConstants';
 import { attribute, elementChildren, textContent, type XmlDocument, type XmlElement } from './xml/XmlNode';
 import { lineAt, parseXml, XmlSyntaxError } from './xml/parseXml';
@@ -43,6 +44,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export class KeyRingDocument {
   private readonly additions: string[] = [];
   private readonly deletions = new Set<XmlElement>();
+  private readonly replacements = new Map<XmlElement, string>();
 
   private constructor(
     private readonly document: XmlDocument | undefined,
@@ -128,6 +130,16 @@ export class KeyRingDocument {
     this.deletions.add(element);
   }
 
+  /** Replaces an element read from this document, at any depth, with new XML (re-wrap of a key's secret). */
+  replace(element: XmlElement, elementXml: string): void {
+    this.replacements.set(element, elementXml);
+  }
+
+  /** The exact source text of an element read from this document. */
+  sourceOf(element: XmlElement): string {
+    return this.document ? this.document.source.slice(element.start, element.end) : '';
+  }
+
   /** Top-level elements the serialised document will hold. */
   get elementCount(): number {
     const read = this.document ? elementChildren(this.document.root).length : 0;
@@ -141,14 +153,15 @@ export class KeyRingDocument {
       return Buffer.from(`${XML_DECLARATION}<${REPOSITORY_ELEMENT}>${added}</${REPOSITORY_ELEMENT}>`, 'utf8');
     }
     const { source, root, hadBom } = this.document;
-    const cuts = [...this.deletions].sort((a, b) => a.start - b.start);
+    // Deletions and replacements never overlap: one is a top-level element, the other inside a key.
+    const cuts = [...[...this.deletions].map((e) => ({ e, with: '' })), ...[...this.replacements].map(([e, xml]) => ({ e, with: xml }))].sort((a, b) => a.e.start - b.e.start);
     let text = '';
     let cursor = 0;
     const selfClosing = source.startsWith('/>', root.end - 2);
     const insertAt = selfClosing ? root.end - 2 : source.lastIndexOf('</', root.end - 1);
     for (const cut of cuts) {
-      text += source.slice(cursor, cut.start);
-      cursor = cut.end;
+      text += source.slice(cursor, cut.e.start) + cut.with;
+      cursor = cut.e.end;
     }
     text += source.slice(cursor, insertAt);
     text += selfClosing ? `>${added}</${root.qname}>` : added;
@@ -179,7 +192,17 @@ function readKey(element: XmlElement, source: string): KeyEntry {
   return { id, creationDate, activationDate, expirationDate, ...(descriptor ? readProtection(descriptor) : { protection: 'unknown' as const }), element };
 }
 
-function readProtection(descriptor: XmlElement): { protection: KeyProtection; kid?: string } {
+/** The certificate a secret is encrypted to; a malformed one only fails decryption, as in ASP.NET Core. */
+function certificateOf(secret: XmlElement): string | undefined {
+  const encryptedData = elementChildren(secret)[0];
+  try {
+    return encryptedData ? describeEncryptedData(encryptedData).thumbprints[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readProtection(descriptor: XmlElement): { protection: KeyProtection; kid?: string; certificateThumbprint?: string } {
   const secret = findDescendant(descriptor, (e) => e.namespace === DATA_PROTECTION_NAMESPACE && e.localName === 'encryptedSecret');
   if (!secret) {
     const masterKey = findDescendant(descriptor, (e) => e.localName === 'masterKey');
@@ -192,7 +215,7 @@ function readProtection(descriptor: XmlElement): { protection: KeyProtection; ki
     const kid = kidElement ? textContent(kidElement).trim() : undefined;
     return { protection: kid?.startsWith('urn:ringkeeper:rsa:') ? 'rsa' : 'keyvault', kid };
   }
-  if (typeName.endsWith('.EncryptedXmlDecryptor')) return { protection: 'certificate' };
+  if (typeName.endsWith('.EncryptedXmlDecryptor')) return { protection: 'certificate', certificateThumbprint: certificateOf(secret) };
   if (/\.Dpapi(NG)?XmlDecryptor$/.test(typeName)) return { protection: 'dpapi' };
   return { protection: 'unknown' };
 }

@@ -25,7 +25,9 @@ export function masterKeyXml(secret: Buffer = randomBytes(MASTER_KEY_BYTES)): st
 
 /** `<encryptedSecret>` as XmlEncryptionExtensions.EncryptIfNecessary writes it around an encryptor's output. */
 export function encryptedSecretXml(decryptorType: string, encryptedXml: string): string {
-  return `<encryptedSecret decryptorType="${escapeAttribute(decryptorType)}" xmlns="${DATA_PROTECTION_NAMESPACE}">${encryptedXml.replace(/^<([A-Za-z]+)/, '<$1 xmlns=""')}</encryptedSecret>`;
+  // An encryptor element without its own default namespace must not inherit the DP namespace.
+  const content = /^<[A-Za-z]+(\s[^>]*)?\sxmlns="/.test(encryptedXml) ? encryptedXml : encryptedXml.replace(/^<([A-Za-z]+)/, '<$1 xmlns=""');
+  return `<encryptedSecret decryptorType="${escapeAttribute(decryptorType)}" xmlns="${DATA_PROTECTION_NAMESPACE}">${content}</encryptedSecret>`;
 }
 
 /** A `<key>` exactly as XmlKeyManager.CreateNewKey builds it; `secretXml` is the (encrypted) master key. */

@@ -6,14 +6,14 @@ import { readPayloadHeader } from './payload/payloadHeader';
 import { unprotectPayload } from './payload/unprotectPayload';
 import { resolveDefaultKey } from './policy/DefaultKeyResolver';
 import { resolvableKeys } from './policy/RotationPolicy';
-import { readMasterKey, type Unwrap } from './readMasterKey';
+import { readMasterKey, type Unprotect } from './readMasterKey';
 import type { StoredKeyRing } from './repository/BlobKeyRingRepository';
 
 /** What a RingDataProtector needs of a configured ring (a RingHandle is one). */
 export interface PayloadRingSource {
   readonly name: string;
   readonly repository: { read(): Promise<StoredKeyRing> };
-  protector(): { unwrap: Unwrap };
+  protector(): { unprotect: Unprotect };
 }
 
 /** The ring has no key an app with key generation disabled could protect with. */
@@ -75,7 +75,7 @@ export class RingDataProtector {
   private masterKey(key: KeyEntry): Promise<Buffer> {
     let pending = this.masterKeys.get(key.id);
     if (!pending) {
-      pending = readMasterKey(key, (kid, wrapped) => this.source.protector().unwrap(kid, wrapped)).catch((err: unknown) => {
+      pending = readMasterKey(key, (secret) => this.source.protector().unprotect(secret)).catch((err: unknown) => {
         this.masterKeys.delete(key.id);
         // Typed failures (Key Vault, format) keep their type and code; plain ones get the key's name.
         if (err instanceof Error && err.constructor === Error) throw new Error(`the master key of {${key.id}} cannot be read: ${err.message}`, { cause: err });

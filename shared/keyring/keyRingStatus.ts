@@ -4,6 +4,8 @@ import { revocationTest, REVOKE_ALL, type KeyProtection, type KeyRing, type Unre
 import { KeyRingDocument } from './KeyRingDocument';
 import { KEY_PROPAGATION_WINDOW, resolveDefaultKey } from './policy/DefaultKeyResolver';
 import { futureDated, planRotation, PolicyError, resolvableKeys, type PolicySettings } from './policy/RotationPolicy';
+import { readCurrentKekVersion, type CurrentKekVersion } from './readCurrentKekVersion';
+import { staleKekProblem } from './staleKekProblem';
 
 export type Health = 'ok' | 'warning' | 'critical';
 
@@ -42,8 +44,9 @@ export async function readRingStatus(handle: RingHandle, at: number): Promise<Ri
 export async function readRingSnapshot(handle: RingHandle, at: number): Promise<{ status: RingStatus; ring: KeyRing }> {
   const stored = await handle.repository.read();
   const document = KeyRingDocument.parse(stored.content);
+  const kek = await readCurrentKekVersion(handle, document.ring);
   const status: RingStatus = {
-    ...ringStatus(document.ring, at, handle.policy, handle.protectorType, document.unreadableKeys),
+    ...ringStatus(document.ring, at, handle.policy, handle.protectorType, document.unreadableKeys, kek),
     ring: handle.name,
     location: handle.repository.location,
     etag: stored.etag ?? null,
@@ -59,6 +62,7 @@ export function ringStatus(
   policy: PolicySettings,
   protectorType: string,
   unreadable: readonly UnreadableKey[] = [],
+  kek: CurrentKekVersion = { current: null },
 ): Omit<RingStatus, 'ring' | 'location' | 'etag' | 'unknownElements'> {
   const keys = resolvableKeys(ring);
   const revoked = revocationTest(ring);
@@ -115,6 +119,9 @@ export function ringStatus(
   if (ring.keys.some((k) => k.protection === 'unknown')) {
     problems.push({ code: 'unknown_protection', severity: 'warning', message: 'some keys use a descriptor or encryption ringkeeper does not recognise' });
   }
+  const stale = staleKekProblem(ring, kek.current);
+  if (stale) problems.push(stale);
+  if (kek.error) problems.push({ code: 'kek_unavailable', severity: 'warning', message: `cannot tell which key-encryption key the protector uses now: ${kek.error}` });
   const health: Health = problems.some((p) => p.severity === 'critical') ? 'critical' : problems.length > 0 ? 'warning' : 'ok';
   return {
     now: formatDotnetDate(now),

@@ -1,29 +1,29 @@
 import type { KeyEntry } from './KeyRing';
 import { MASTER_KEY_BYTES } from './KeyXmlWriter';
 import { DATA_PROTECTION_NAMESPACE } from './XmlConstants';
-import { decryptXmlElement } from './protectors/AzureKeyVaultXmlEncryptor';
 import { parseXml } from './xml/parseXml';
 import { attribute, elementChildren, textContent, type XmlElement } from './xml/XmlNode';
 
-/** Unwraps a content key recorded under `kid` (KeyProtector.unwrap). */
-export type Unwrap = (kid: string, wrapped: Buffer) => Promise<Buffer>;
+/** Decrypts an `<encryptedSecret>` to the master key element's XML (KeyProtector.unprotect). */
+export type Unprotect = (encryptedSecret: XmlElement) => Promise<string>;
 
 /** Key protections whose master key ringkeeper can read. */
 export function canReadMasterKey(key: Pick<KeyEntry, 'protection'>): boolean {
-  return key.protection === 'none' || key.protection === 'keyvault' || key.protection === 'rsa';
+  return key.protection === 'none' || key.protection === 'keyvault' || key.protection === 'rsa' || key.protection === 'certificate';
 }
 
 /**
  * A key's 64-byte master key (the KDK of its authenticated encryptor), decrypting the descriptor's
  * `<encryptedSecret>` where there is one. Throws naming what is wrong; the message never carries key material.
  */
-export async function readMasterKey(key: KeyEntry, unwrap: Unwrap): Promise<Buffer> {
+export async function readMasterKey(key: KeyEntry, unprotect: Unprotect): Promise<Buffer> {
   switch (key.protection) {
     case 'none':
       return masterKeyValue(findMasterKey(key.element));
     case 'keyvault':
-    case 'rsa': {
-      const plaintext = await decryptXmlElement(findEncryptedKey(key.element), unwrap);
+    case 'rsa':
+    case 'certificate': {
+      const plaintext = await unprotect(findEncryptedSecret(key.element));
       return masterKeyValue(parseXml(plaintext).root);
     }
     default:
@@ -31,7 +31,7 @@ export async function readMasterKey(key: KeyEntry, unwrap: Unwrap): Promise<Buff
   }
 }
 
-function masterKeyValue(masterKey: XmlElement | undefined): Buffer {
+export function masterKeyValue(masterKey: XmlElement | undefined): Buffer {
   if (!masterKey || masterKey.localName !== 'masterKey') throw new Error('no <masterKey> element');
   const value = elementChildren(masterKey).find((e) => e.localName === 'value');
   const text = value ? textContent(value).trim() : '';
@@ -48,13 +48,13 @@ function innerDescriptor(key: XmlElement): XmlElement {
   return inner;
 }
 
-function findMasterKey(key: XmlElement): XmlElement | undefined {
+export function findMasterKey(key: XmlElement): XmlElement | undefined {
   return elementChildren(innerDescriptor(key)).find((e) => e.localName === 'masterKey');
 }
 
-function findEncryptedKey(key: XmlElement): XmlElement {
+/** The descriptor's `<encryptedSecret>` (with its decryptorType and one content element). */
+export function findEncryptedSecret(key: XmlElement): XmlElement {
   const secret = elementChildren(innerDescriptor(key)).find((e) => e.localName === 'encryptedSecret' && e.namespace === DATA_PROTECTION_NAMESPACE);
-  const encryptedKey = secret && elementChildren(secret)[0];
-  if (!encryptedKey || !attribute(secret, 'decryptorType')) throw new Error('the key has no <encryptedSecret> content');
-  return encryptedKey;
+  if (!secret || !elementChildren(secret)[0] || !attribute(secret, 'decryptorType')) throw new Error('the key has no <encryptedSecret> content');
+  return secret;
 }

@@ -3,7 +3,8 @@ import { AbortError } from '../async/AbortError';
 import { delay } from '../async/delay';
 import type { KeyRing } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';
-import { keyXml, masterKeyXml, revocationXml } from './KeyXmlWriter';
+import { revocationXml } from './KeyXmlWriter';
+import { provenKeyXml } from './provenKeyXml';
 import { formatDotnetDate } from './dotnetDate';
 import type { NewKeyReason, RingPlan } from './policy/RotationPolicy';
 import { ConcurrencyConflict } from './repository/BlobKeyRingRepository';
@@ -87,7 +88,8 @@ async function apply(handle: RingHandle, document: KeyRingDocument, plan: RingPl
   for (const change of plan.changes) {
     switch (change.kind) {
       case 'createKey':
-        document.append(keyXml(change.id, change.dates, await handle.protector().protect(masterKeyXml())));
+        // The canary: nothing is written unless the new key demonstrably wraps, unwraps and works.
+        document.append(await provenKeyXml(handle.name, handle.protector(), change.id, change.dates));
         break;
       case 'revoke':
         document.append(revocationXml(change.keyId, change.revocationDate, change.reason));
@@ -149,7 +151,7 @@ function result(ring: string, plan: RingPlan, etag: string | null, attempts: num
   return { ring, action, newKeyId: newKeys[0]?.id ?? null, newKeys, revokedKeyIds, deletedKeyIds, etag, warnings: plan.warnings, attempts, dryRun };
 }
 
-function jitteredDelay(attempt: number, options: { abortSignal?: AbortSignal }): Promise<void> {
+export function jitteredDelay(attempt: number, options: { abortSignal?: AbortSignal } = {}): Promise<void> {
   // As AzureBlobXmlRepository: about 200 ms, jittered so racing writers spread out; grows per attempt.
   return delay(200 * (attempt - 1) * (0.8 + Math.random() * 0.4), options);
 }

@@ -33,7 +33,7 @@ async function verifyKey(handle: RingHandle, key: KeyEntry): Promise<KeyVerifica
   const base = { id: key.id, protection: key.protection };
   if (!canReadMasterKey(key)) return { ...base, status: 'skipped', detail: `ringkeeper cannot unwrap ${key.protection}-protected keys` };
   try {
-    (await readMasterKey(key, (kid, wrapped) => handle.protector().unwrap(kid, wrapped))).fill(0);
+    (await readMasterKey(key, (secret) => handle.protector().unprotect(secret))).fill(0);
     return { ...base, status: 'ok' };
   } catch (err) {
     return { ...base, status: 'failed', detail: (err as Error).message };

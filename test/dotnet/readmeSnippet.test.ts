@@ -1,11 +1,11 @@
 /** The README's Umbraco `Program.cs` lines compile against Ringkeeper.Umbraco (and stay what the docs say). */
 import { expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { interopDescribe, ROOT } from '../interop/harness';
 import { dotnetEnv, withLock } from '../support/dotnetFrontEnd';
+import { runProcess } from '../support/runProcess';
 
 /** The first C# block of the README section "Umbraco and ASP.NET Core front-ends". */
 export function readmeUmbracoSnippet(readme: string): string {
@@ -28,11 +28,10 @@ interopDescribe("README: the Umbraco snippet", () => {
       const file = path.join(dir, 'Program.cs');
       writeFileSync(file, [...usings, 'var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder(args);', ...body].join('\n'));
       const project = path.join(ROOT, 'test', 'dotnet', 'ReadmeSnippet', 'ReadmeSnippet.csproj');
-      const r = await withLock('build', () => spawnSync('dotnet', ['build', project, '-c', 'Release', '-nologo', '-v', 'q', '-nodeReuse:false', '-p:UseSharedCompilation=false', `-p:SnippetFile=${file}`],
-        { cwd: dir, env: dotnetEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+      const r = await withLock('build', () => runProcess('dotnet', ['build', project, '-c', 'Release', '-nologo', '-v', 'q', '-nodeReuse:false', '-p:UseSharedCompilation=false', `-p:SnippetFile=${file}`], { cwd: dir, env: dotnetEnv() }));
       expect(r.status, `${r.stdout}\n${r.stderr}`.slice(-4000)).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 600_000);
 });

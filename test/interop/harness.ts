@@ -3,7 +3,7 @@
  * forks), spawns real ASP.NET Core Data Protection (`RingkeeperInterop run`, JSON in on stdin, JSON
  * out) and the ringkeeper CLI, and makes rings in the run's Azurite.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import {
   existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync,
@@ -14,6 +14,7 @@ import { describe } from 'vitest';
 import { BlobSASPermissions, BlobServiceClient, SASProtocol } from '@azure/storage-blob';
 import { azurite, uniqueName } from '../support/storage';
 import { dotnetEnv, dotnetPresence, withLock } from '../support/dotnetFrontEnd';
+import { runProcess } from '../support/runProcess';
 
 export { dotnetEnv, dotnetPresence, withLock };
 
@@ -61,9 +62,8 @@ function sourceHash(): string {
   return h.digest('hex');
 }
 
-function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): { status: number | null; output: string } {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw r.error;
+async function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ status: number | null; output: string }> {
+  const r = await runProcess(cmd, args, opts);
   return { status: r.status, output: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -79,19 +79,19 @@ function newestMtime(dir: string, pattern: RegExp): number {
 }
 
 /** Compiles ringkeeper (tsc) when dist/ is missing or older than its sources. */
-function buildRingkeeperIfStale(): void {
+async function buildRingkeeperIfStale(): Promise<void> {
   const built = existsSync(CLI_ENTRY) ? statSync(CLI_ENTRY).mtimeMs : 0;
   const sources = Math.max(newestMtime(path.join(ROOT, 'shared'), /\.ts$/), newestMtime(path.join(ROOT, 'functions'), /\.ts$/));
   if (built >= sources && built > 0) return;
   // tsc emits even with type errors elsewhere; whether the CLI exists afterwards is what counts.
-  run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT });
+  await run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT });
 }
 
-function buildDotnetIfStale(): void {
+async function buildDotnetIfStale(): Promise<void> {
   const stampFile = path.join(STATE_DIR, 'build.stamp');
   const hash = sourceHash();
   if (existsSync(DLL) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) return;
-  const r = run('dotnet', ['build', PROJECT, '-c', 'Release', '-nologo', '-v', 'q', '-nodeReuse:false', '-p:UseSharedCompilation=false'], { cwd: DOTNET_DIR, env: dotnetEnv() });
+  const r = await run('dotnet', ['build', PROJECT, '-c', 'Release', '-nologo', '-v', 'q', '-nodeReuse:false', '-p:UseSharedCompilation=false'], { cwd: DOTNET_DIR, env: dotnetEnv() });
   if (r.status !== 0 || !existsSync(DLL)) {
     throw new Error(`dotnet build of ${path.relative(ROOT, PROJECT)} failed (exit ${r.status}):\n${r.output.slice(-6000)}`);
   }
@@ -104,9 +104,9 @@ export function ensureBuilt(): Promise<void> {
   built ??= (async () => {
     const p = dotnetPresence();
     if (!p.available) throw new Error(`the interop suite cannot run real ASP.NET Core${isCI() ? " (CI=true: not skipped)" : ""}: ${p.reason}`);
-    await withLock('build', () => {
-      buildRingkeeperIfStale();
-      buildDotnetIfStale();
+    await withLock('build', async () => {
+      await buildRingkeeperIfStale();
+      await buildDotnetIfStale();
     });
   })();
   return built;

@@ -5,6 +5,7 @@
  * stdout. No vitest here: the bench imports it from dist/ (tsconfig includes this file).
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { runProcess } from './runProcess';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -39,10 +40,11 @@ export function dotnetEnv(): NodeJS.ProcessEnv {
 }
 
 /** A lock across the test forks and the bench (a directory: mkdir is atomic). */
-export async function withLock<T>(name: string, fn: () => T): Promise<T> {
+export async function withLock<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
   mkdirSync(STATE_DIR, { recursive: true });
   const lock = path.join(STATE_DIR, `${name}.lock`);
-  const deadline = Date.now() + 170_000;
+  // Builds queue here (interop, front-end, snippet, bench programs): minutes on a loaded 2-core machine.
+  const deadline = Date.now() + 540_000;
   for (;;) {
     try {
       mkdirSync(lock);
@@ -56,7 +58,7 @@ export async function withLock<T>(name: string, fn: () => T): Promise<T> {
     }
   }
   try {
-    return fn();
+    return await fn();
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -89,11 +91,10 @@ export function ensureFrontEndBuilt(): Promise<void> {
   built ??= (async () => {
     const p = dotnetPresence();
     if (!p.available) throw new Error(`the .NET front-end scenarios need the .NET SDK: ${p.reason}`);
-    await withLock('build', () => {
+    await withLock('build', async () => {
       const hash = sourceHash();
       if (existsSync(DLL) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === hash) return;
-      const r = spawnSync('dotnet', ['build', PROJECT, '-c', 'Release', '-nologo', '-v', 'q', '-nodeReuse:false', '-p:UseSharedCompilation=false'],
-        { cwd: DIR, env: dotnetEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      const r = await runProcess('dotnet', ['build', PROJECT, '-c', 'Release', '-nologo', '-v', 'q', '-nodeReuse:false', '-p:UseSharedCompilation=false'], { cwd: DIR, env: dotnetEnv() });
       if (r.status !== 0 || !existsSync(DLL)) throw new Error(`dotnet build of test/dotnet/FrontEnd failed (exit ${r.status}):\n${`${r.stdout}\n${r.stderr}`.slice(-6000)}`);
       mkdirSync(path.dirname(STAMP), { recursive: true });
       writeFileSync(STAMP, hash);

@@ -1,12 +1,18 @@
 /**
- * HTTPS test double of the Azure Key Vault keys REST API (api-version 7.x and later), enough for
- * CryptographyClient: get key, wrapkey, unwrapkey, with real RSA and the bearer challenge.
- * Contract: https://learn.microsoft.com/rest/api/keyvault/keys
+ * HTTPS test double of the Azure Key Vault REST API (api-version 7.x and later), with real RSA and
+ * the bearer challenge: keys (get key, wrapkey, unwrapkey: enough for CryptographyClient and
+ * KeyClient.getKey) and certificates as CertificateClient + SecretClient read them (get
+ * certificate [version], list certificate versions, get the certificate's secret = PFX or PEM).
+ * Contract: https://learn.microsoft.com/rest/api/keyvault/keys,
+ * https://learn.microsoft.com/rest/api/keyvault/certificates, https://learn.microsoft.com/rest/api/keyvault/secrets
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import {
   constants,
+  createHash,
   generateKeyPairSync,
+  X509Certificate,
   privateDecrypt,
   publicEncrypt,
   randomBytes,
@@ -20,9 +26,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { CryptographyClientOptions } from '@azure/keyvault-keys';
+import { makeTestCertificate } from './certificates';
+
 const run = promisify(execFile);
 
-export type KeyVaultDoubleOperation = 'get' | 'wrapkey' | 'unwrapkey';
+export type KeyVaultDoubleOperation = 'get' | 'wrapkey' | 'unwrapkey' | 'getcertificate' | 'listcertificateversions' | 'getsecret';
+
+/** One version of a Key Vault certificate: what the vault issued. */
+export interface DoubleCertificateVersion {
+  /** `https://…/certificates/{name}/{version}` */
+  id: string;
+  version: string;
+  /** SHA-1 of the DER, upper-case hex (X509Certificate2.Thumbprint). */
+  thumbprint: string;
+  /** The certificate alone and the PKCS#12 the secret holds, for giving ASP.NET Core the same certificate. */
+  certPem: string;
+  pfx: Buffer;
+}
 
 export interface RecordedRequest {
   method: string;
@@ -70,11 +92,26 @@ export interface KeyVaultDouble {
   keyId(name: string, version?: string): string;
   /** The private key behind a versioned kid, for tests that decrypt locally. */
   privateKey(kid: string): KeyObject;
+  /**
+   * Creates a certificate, or a new version of it (= renewal): a self-signed RSA-2048 certificate
+   * whose secret is a PKCS#12 without password (`application/x-pkcs12`, Key Vault's default) or PEM.
+   */
+  createCertificate(name: string, contentType?: 'application/x-pkcs12' | 'application/x-pem-file'): DoubleCertificateVersion;
+  /** Versionless id `https://…/certificates/name`. */
+  certificateId(name: string): string;
   /** Queue a fault; faults apply to authorized requests, first matching fault first. */
   injectFault(fault: Fault): void;
+  /** The next `count` successful unwrapkey calls answer 200 with a wrong key (same length): a vault that lies. */
+  corruptUnwrap(count?: number): void;
   clearFaults(): void;
   resetRequests(): void;
   close(): Promise<void>;
+}
+
+interface CertificateVersion extends DoubleCertificateVersion {
+  der: Buffer;
+  secret: { value: string; contentType: string };
+  created: number;
 }
 
 interface KeyVersion {
@@ -139,8 +176,10 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
   const acceptedTokens = options.acceptedTokens ?? ['kv-double-token'];
   const modulusLength = options.modulusLength ?? 2048;
   const keys = new Map<string, KeyVersion[]>();
+  const certificates = new Map<string, CertificateVersion[]>();
   const faults: Array<Required<Omit<Fault, 'operation'>> & { operation?: KeyVaultDoubleOperation }> = [];
   const requests: RecordedRequest[] = [];
+  let corruptUnwraps = 0;
   const tls = await selfSignedCert();
   let vaultUrl = '';
 
@@ -211,6 +250,37 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
     return new HttpError(f.status, f.status === 503 ? 'ServiceUnavailable' : 'InternalServerError', 'The service encountered an internal error.', retryAfter);
   }
 
+  function findCertificate(name: string, version: string): CertificateVersion {
+    const versions = certificates.get(name);
+    const found = version === '' ? versions?.at(-1) : versions?.find((v) => v.version === version);
+    if (!found) throw new HttpError(404, 'CertificateNotFound', `A certificate with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault.`);
+    return found;
+  }
+
+  const certificateAttributes = (c: CertificateVersion) => {
+    const created = Math.floor(c.created / 1000);
+    return { enabled: true, nbf: created - 60, exp: created + 30 * 86_400, created, updated: created, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90 };
+  };
+
+  function certificateBundle(name: string, c: CertificateVersion) {
+    return {
+      id: c.id,
+      kid: `${vaultUrl}/keys/${name}/${c.version}`,
+      sid: `${vaultUrl}/secrets/${name}/${c.version}`,
+      x5t: Buffer.from(c.thumbprint, 'hex').toString('base64url'),
+      cer: c.der.toString('base64'),
+      attributes: certificateAttributes(c),
+      policy: {
+        id: `${vaultUrl}/certificates/${name}/policy`,
+        key_props: { exportable: true, kty: 'RSA', key_size: 2048, reuse_key: false },
+        secret_props: { contentType: c.secret.contentType },
+        x509_props: { subject: `CN=${name}`, validity_months: 1 },
+        issuer: { name: 'Self' },
+        attributes: { enabled: true, created: Math.floor(c.created / 1000), updated: Math.floor(c.created / 1000) },
+      },
+    };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, record: RecordedRequest): Promise<unknown> {
     const url = new URL(req.url ?? '/', vaultUrl);
     // ['', 'keys', name, version?, op?]; an empty version (`/keys/n//wrapkey`) means the current one.
@@ -218,6 +288,9 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
     const op = seg[4];
     if (req.method === 'GET' && seg[1] === 'keys' && seg[2] && seg.length <= 4) record.operation = 'get';
     else if (req.method === 'POST' && seg[1] === 'keys' && seg.length === 5 && (op === 'wrapkey' || op === 'unwrapkey')) record.operation = op;
+    // ['', 'certificates', name, version | '' | 'versions'], ['', 'secrets', name, version]
+    else if (req.method === 'GET' && seg[1] === 'certificates' && seg[2] && seg.length <= 4) record.operation = seg[3] === 'versions' ? 'listcertificateversions' : 'getcertificate';
+    else if (req.method === 'GET' && seg[1] === 'secrets' && seg[2] && seg.length <= 4) record.operation = 'getsecret';
 
     if (!record.authorized) {
       res.setHeader(
@@ -232,6 +305,16 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
     if (record.operation === 'other') throw new HttpError(404, 'NotFound', 'The requested resource does not exist.');
 
     const name = seg[2]!;
+    if (record.operation === 'getcertificate') return certificateBundle(name, findCertificate(name, seg[3] ?? ''));
+    if (record.operation === 'listcertificateversions') {
+      const versions = certificates.get(name) ?? [];
+      return { value: versions.map((c) => ({ id: c.id, x5t: Buffer.from(c.thumbprint, 'hex').toString('base64url'), attributes: certificateAttributes(c) })), nextLink: null };
+    }
+    if (record.operation === 'getsecret') {
+      // A certificate's secret: only certificates are stored here (managed secrets).
+      const c = findCertificate(name, seg[3] ?? '');
+      return { value: c.secret.value, contentType: c.secret.contentType, id: `${vaultUrl}/secrets/${name}/${c.version}`, kid: `${vaultUrl}/keys/${name}/${c.version}`, managed: true, attributes: certificateAttributes(c) };
+    }
     const v = findVersion(name, seg[3] ?? '');
     if (record.operation === 'get') return keyBundle(name, v);
 
@@ -252,6 +335,10 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
           : privateDecrypt({ key: v.privateKey, ...padding }, input);
     } catch {
       throw new HttpError(400, 'BadParameter', 'Error decrypting the value.');
+    }
+    if (record.operation === 'unwrapkey' && corruptUnwraps > 0) {
+      corruptUnwraps -= 1;
+      output = Buffer.from(output.map((b) => b ^ 0x5a));
     }
     return { kid: keyId(name, v.version), value: output.toString('base64url') };
   }
@@ -318,6 +405,26 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
       return createKey(name);
     },
     keyId,
+    createCertificate(name, contentType = 'application/x-pkcs12') {
+      if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) throw new Error(`invalid certificate name: ${name}`);
+      const made = makeTestCertificate(`kv-${name}`);
+      const version = randomBytes(16).toString('hex');
+      const der = Buffer.from(new X509Certificate(made.certPem).raw);
+      const pfx = readFileSync(made.pfxFile);
+      const c: CertificateVersion = {
+        id: `${vaultUrl}/certificates/${name}/${version}`,
+        version,
+        thumbprint: createHash('sha1').update(der).digest('hex').toUpperCase(),
+        certPem: made.certPem,
+        pfx,
+        der,
+        secret: contentType === 'application/x-pem-file' ? { value: made.keyPem + made.certPem, contentType } : { value: pfx.toString('base64'), contentType },
+        created: Date.now(),
+      };
+      certificates.set(name, [...(certificates.get(name) ?? []), c]);
+      return c;
+    },
+    certificateId: (name) => `${vaultUrl}/certificates/${name}`,
     privateKey(kid) {
       const m = /\/keys\/([^/]+)\/([^/]+)$/.exec(new URL(kid).pathname);
       if (!m) throw new Error(`not a versioned kid: ${kid}`);
@@ -328,6 +435,10 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
     },
     clearFaults() {
       faults.length = 0;
+      corruptUnwraps = 0;
+    },
+    corruptUnwrap(count = 1) {
+      corruptUnwraps += count;
     },
     resetRequests() {
       requests.length = 0;
@@ -339,5 +450,14 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
         server.closeAllConnections();
       });
     },
+  };
+}
+
+/** What a ring needs to reach the double: a token it accepts, its TLS certificate, quick retries. */
+export function keyVaultAccess(kv: KeyVaultDouble): { credential: TokenCredential; keyVaultClientOptions: CryptographyClientOptions } {
+  const token = kv.acceptedTokens[0]!;
+  return {
+    credential: { getToken: async (): Promise<AccessToken> => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) },
+    keyVaultClientOptions: { tlsOptions: { ca: kv.caPem }, disableChallengeResourceVerification: true, retryOptions: { maxRetries: 1, retryDelayInMs: 5 } },
   };
 }

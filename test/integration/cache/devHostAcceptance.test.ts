@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runProcess } from '../../support/runProcess';
 import { azurite } from '../../support/storage';
 import { cacheSetup, waitFor } from './cacheHarness';
 
@@ -43,13 +44,13 @@ describe('acceptance: ringkeeper dev + 3 × cache tail + cache publish (processe
     return p;
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     app = mkdtempSync(path.join(tmpdir(), 'rk-accept-'));
     copyFileSync(path.join(repo, 'package.json'), path.join(app, 'package.json'));
     copyFileSync(path.join(repo, 'host.json'), path.join(app, 'host.json'));
     symlinkSync(path.join(repo, 'node_modules'), path.join(app, 'node_modules'), 'dir');
     // Emits even if another part of the tree has type errors; what matters is that the entry points exist.
-    spawnSync(process.execPath, [path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(repo, 'tsconfig.json'), '--outDir', path.join(app, 'dist')], { stdio: 'ignore' });
+    await runProcess(process.execPath, [path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(repo, 'tsconfig.json'), '--outDir', path.join(app, 'dist')]);
     for (const f of ['shared/cli/main.js', 'functions/fanOutCacheInstructions.js']) {
       if (!existsSync(path.join(app, 'dist', f))) throw new Error(`compiling the app did not produce dist/${f}`);
     }

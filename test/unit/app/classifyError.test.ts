@@ -3,7 +3,9 @@ import { classifyError } from '../../../shared/app/classifyError';
 import { UnknownRingError } from '../../../shared/app/selectRings';
 import { KeyVaultError } from '../../../shared/keyring/protectors/keyVaultErrors';
 import { ConfigError } from '../../../shared/config/ConfigError';
+import { CanaryFailedError } from '../../../shared/keyring/CanaryFailedError';
 import { KeyRingFormatError } from '../../../shared/keyring/KeyRingFormatError';
+import { RewrapError } from '../../../shared/keyring/RewrapError';
 import { PolicyError } from '../../../shared/keyring/policy/RotationPolicy';
 import { StorageError } from '../../../shared/keyring/repository/BlobKeyRingRepository';
 import { RingConflictError } from '../../../shared/keyring/updateKeyRing';
@@ -22,6 +24,9 @@ describe('classifyError: the stable codes and HTTP statuses of the API', () => {
     [new StorageError('write', 400, 'InvalidHeaderValue'), 'storage_failed', 502],
     [new KeyVaultError('keyvault_unavailable', 'm', 'https://v/keys/k'), 'keyvault_unavailable', 503],
     [new KeyVaultError('keyvault_forbidden', 'm', 'https://v/keys/k'), 'keyvault_forbidden', 502],
+    [new CanaryFailedError('r', '00000000-0000-0000-0000-000000000001', 'unwrap gave another key'), 'canary_failed', 500],
+    [new RewrapError('rewrap_refused', 'm'), 'rewrap_refused', 409],
+    [new RewrapError('rewrap_verification_failed', 'm'), 'rewrap_verification_failed', 500],
   ])('%s -> %s %i', (err, code, status) => {
     expect(classifyError(err)).toMatchObject({ code, status, expected: true });
   });

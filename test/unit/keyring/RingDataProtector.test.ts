@@ -18,7 +18,7 @@ function ring(elements: string[]): PayloadRingSource & { unwraps: number } {
     unwraps: 0,
     repository: { read: async () => ({ content: Buffer.from(`<?xml version="1.0" encoding="utf-8"?><repository>${elements.join('')}</repository>`), etag: '"1"' }) },
     protector: () => ({
-      unwrap: async () => {
+      unprotect: async () => {
         source.unwraps++;
         throw new Error('no key encryption key in this test');
       },
