@@ -5,7 +5,8 @@ import { defaultCredential } from '../azure/credentials';
 import { resolveStorage } from '../azure/storageConnection';
 import type { RingConfig, RingkeeperConfig } from '../config/types';
 import type { RingHandle } from '../keyring/RingHandle';
-import { createKeyProtector, type KeyProtector } from '../keyring/protectors/KeyProtector';
+import type { KeyProtector } from '../keyring/protectors/KeyProtector';
+import { createKeyProtector } from './createKeyProtector';
 import { policySettings } from '../keyring/policy/policySettings';
 import { BlobKeyRingRepository } from '../keyring/repository/BlobKeyRingRepository';
 

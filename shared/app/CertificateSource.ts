@@ -4,11 +4,10 @@ import { CertificateClient } from '@azure/keyvault-certificates';
 import type { CryptographyClientOptions } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import type { TokenCredential } from '@azure/identity';
-import { defaultCredential } from '../../azure/credentials';
-import { KeyVaultError, toKeyVaultError } from './keyVaultErrors';
-import { ConfigError } from '../../config/ConfigError';
-import type { CertificateReference } from '../../config/types';
-import { credentialFromPem, credentialFromPfx, x509Credential, type X509Credential } from './X509Credential';
+import { KeyVaultError, toKeyVaultError } from '../keyring/protectors/keyVaultErrors';
+import { ConfigError } from '../config/ConfigError';
+import type { CertificateReference } from '../config/types';
+import { credentialFromPem, credentialFromPfx, x509Credential, type X509Credential } from '../keyring/protectors/X509Credential';
 
 /** Where a certificate comes from: a file, or a Key Vault certificate (its versions are its renewals). */
 export interface CertificateSource {
@@ -20,7 +19,7 @@ export interface CertificateSource {
 
 export interface CertificateSourceOptions {
   env?: NodeJS.ProcessEnv;
-  credential?: TokenCredential;
+  credential: TokenCredential;
   /** The Key Vault client options of the ring (retry, tlsOptions, challenge verification); each client keeps its own service version. */
   keyVaultClientOptions?: CryptographyClientOptions;
 }
@@ -61,7 +60,7 @@ function keyVaultCertificate(id: string, where: string, options: CertificateSour
   const url = new URL(id);
   const [, , name, version] = url.pathname.split('/');
   const vaultUrl = url.origin;
-  const credential = () => options.credential ?? defaultCredential();
+  const credential = () => options.credential;
   let certificates: CertificateClient | undefined;
   let secrets: SecretClient | undefined;
   const { serviceVersion: _ignored, ...clientOptions } = options.keyVaultClientOptions ?? {};

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/config/ConfigError';
 import { masterKeyXml } from '../../../shared/keyring/KeyXmlWriter';
-import { createKeyProtector } from '../../../shared/keyring/protectors/KeyProtector';
+import { createKeyProtector } from '../../../shared/app/createKeyProtector';
 import { parseXml } from '../../../shared/keyring/xml/parseXml';
 import { makeTestCertificate, type TestCertificate } from '../../support/certificates';
 
