@@ -11,7 +11,7 @@ param baseName string = 'ringkeeper'
 @description('Optional. Location for all resources; it must offer Flex Consumption.')
 param location string = resourceGroup().location
 
-@description('Optional. Deployment slots of the web app besides production (the site itself). Each slot gets its own key ring container, Key Vault key, cache channel and role assignments. Lowercase letters, digits and hyphens; never \'production\'.')
+@description('Optional. Deployment slots of the web app besides production (the site itself). Each slot gets its own key ring container, Key Vault key, cache channel and role assignments. Each name: 1-24 lowercase letters and digits, starting with a letter (no hyphens, so no channel\'s queue prefix rkfe-<slot>- is a prefix of another\'s); never \'production\'; no duplicates. Checked below: the deployment fails naming every bad entry.')
 param slots string[] = ['staging']
 
 @description('Optional. Tags of all resources.')
@@ -66,8 +66,20 @@ param logRetentionInDays int = 30
 
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, baseName))
 
+// Slot names become container, key, queue-prefix and journal-path names and role conditions, so they
+// are checked here (ARM evaluates only the taken branch of if(), so fail() runs only on bad input).
+var lowercaseLetters = 'abcdefghijklmnopqrstuvwxyz'
+var slotCharacters = '${lowercaseLetters}0123456789'
+var badSlots = filter(slots, slot => length(slot) < 1 || length(slot) > 24 || !contains(lowercaseLetters, substring('${slot}-', 0, 1)) || !empty(filter(range(0, length(slot)), c => !contains(slotCharacters, substring(slot, c, 1)))))
+var duplicateSlots = map(filter(range(0, length(slots)), i => contains(take(slots, i), slots[i])), i => (slots[i]))
+var slotProblems = concat(
+  map(badSlots, slot => 'slot \'${slot}\' must be 1-24 lowercase letters and digits, starting with a letter'),
+  contains(slots, 'production') ? ['\'production\' is the site itself, not a slot'] : [],
+  map(duplicateSlots, slot => 'slot \'${slot}\' is listed twice')
+)
+
 // Production is the site itself; every slot follows. Index i in every per-ring array is ring i.
-var ringNames = concat(['production'], slots)
+var ringNames = empty(slotProblems) ? concat(['production'], slots) : fail('Invalid slots parameter: ${join(slotProblems, '; ')}')
 var keyRingContainerNames = [for ringName in ringNames: 'dp-${ringName}']
 var keyNames = [for ringName in ringNames: 'dp-kek-${ringName}']
 
@@ -80,6 +92,8 @@ var cacheQueueNames = [
   '${cacheInstructionsQueueName}-rejected'
 ]
 var cacheJournalContainerName = 'cache-journal'
+// shared/cache CACHE_DEFAULTS.frontEndQueuePrefix: front-end queues are rkfe-<channel>-<instance>-<hash>.
+var cacheFrontEndQueuePrefix = 'rkfe'
 
 var names = {
   hostStorage: 'sth${resourceToken}'
@@ -173,6 +187,9 @@ module webFarm 'modules/web-farm.bicep' = {
     ringBlobUris: storage.outputs.keyRingBlobUris
     ringKeyIds: keyVault.outputs.keyUris
     dataProtectionApplicationName: dataProtectionApplicationName
+    cacheQueueServiceUri: storage.outputs.hostQueueEndpoint
+    cacheBlobServiceUri: storage.outputs.hostBlobEndpoint
+    cacheJournalContainerName: cacheJournalContainerName
   }
 }
 
@@ -192,6 +209,22 @@ module keyRingAccess 'modules/keyring-access.bicep' = [
       readerPrincipalId: webPrincipalIds[i]
       #disable-next-line what-if-short-circuiting
       writerPrincipalId: functionApp.outputs.systemAssignedMIPrincipalId
+    }
+  }
+]
+
+// One module instance per channel (= ring): each subscriber reaches only its own queues and journal paths.
+module cacheAccess 'modules/cache-access.bicep' = [
+  for (ringName, i) in ringNames: {
+    name: '${deployment().name}-cache-${ringName}'
+    params: {
+      channelName: ringName
+      hostStorageAccountName: names.hostStorage
+      journalContainerName: cacheJournalContainerName
+      frontEndQueuePrefix: cacheFrontEndQueuePrefix
+      // See keyRingAccess: a principal ID is known only once its identity exists.
+      #disable-next-line what-if-short-circuiting
+      subscriberPrincipalId: webPrincipalIds[i]
     }
   }
 ]
