@@ -12,11 +12,20 @@ import { INFRA, evaluateMain } from './support/checks';
 
 const SCRIPT = path.join(INFRA, 'deploy.sh');
 
+// State-driven fake: FAKE_AZ_VERSION (default 2.67.0); FAKE_STATE/publish-403 and keys-fail hold how
+// many more times the publish is refused with 403 / the key listing fails; publish-error, a 400.
 const FAKE_AZ = `#!/usr/bin/env bash
 printf 'az %s\\n' "$*" >>"$FAKE_LOG"
+countdown() { local f="$FAKE_STATE/$1" n; n="$(cat "$f" 2>/dev/null || echo 0)"; ((n > 0)) || return 1; echo $((n - 1)) >"$f"; }
 case "$1 $2 $3" in
+  "version --query "*) echo "\${FAKE_AZ_VERSION:-2.67.0}" ;;
   "deployment group create") cat "$FAKE_OUTPUTS" ;;
-  "functionapp keys list") echo fake-function-key ;;
+  "functionapp deployment source")
+    if countdown publish-403; then echo "ERROR: Operation returned an invalid status 'Forbidden' (403)" >&2; exit 1; fi
+    if countdown publish-error; then echo "ERROR: Bad Request (400): the package has no host.json" >&2; exit 1; fi ;;
+  "functionapp keys list")
+    if countdown keys-fail; then echo "ERROR: (NotFound) host keys are not available yet" >&2; exit 1; fi
+    echo fake-function-key ;;
 esac
 `;
 const FAKE_NPM = `#!/usr/bin/env bash
@@ -61,6 +70,8 @@ describe('infra/deploy.sh', () => {
     mkdirSync(path.join(root, 'infra'), { recursive: true });
     script = path.join(root, 'infra/deploy.sh');
     copyFileSync(SCRIPT, script);
+    mkdirSync(path.join(root, 'infra/scripts'));
+    copyFileSync(path.join(INFRA, 'scripts/initial-rotation.sh'), path.join(root, 'infra/scripts/initial-rotation.sh'));
     for (const f of ['host.json', 'package.json', 'package-lock.json']) writeFileSync(path.join(root, f), '{}');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -108,8 +119,9 @@ describe('infra/deploy.sh', () => {
     const calls = readFileSync(log, 'utf8').trim().split('\n');
     const index = (re: RegExp) => calls.findIndex((c) => re.test(c));
 
-    expect(calls[0]).toBe('az group create --name rg-test --location swedencentral --output none');
-    expect(calls[1]).toBe(
+    expect(calls[0]).toBe('az version --query "azure-cli" --output tsv');
+    expect(calls[1]).toBe('az group create --name rg-test --location swedencentral --output none');
+    expect(calls[2]).toBe(
       `az deployment group create --resource-group rg-test --name ringkeeper --template-file ${root}/infra/main.bicep --parameters ${root}/infra/main.parameters.json slots=["staging","qa"] --query properties.outputs --output json`,
     );
     const build = index(/^npm run build \(in /);
@@ -117,8 +129,8 @@ describe('infra/deploy.sh', () => {
     const zip = index(/^zip -qr .*function\.zip \.$/);
     const publish = index(new RegExp(`^az functionapp deployment source config-zip --resource-group rg-test --name ${d.outputs.functionAppName} --src .*function\\.zip`));
     const keys = index(/^az functionapp keys list --resource-group rg-test/);
-    expect(index(/^npm ci --no-audit/)).toBeGreaterThan(1);
-    expect([build, prodInstall, zip, publish, keys].every((i, n, a) => i > 1 && (n === 0 || i > a[n - 1]!))).toBe(true);
+    expect(index(/^npm ci --no-audit/)).toBeGreaterThan(2);
+    expect([build, prodInstall, zip, publish, keys].every((i, n, a) => i > 2 && (n === 0 || i > a[n - 1]!))).toBe(true);
 
     // Every ring: status (503 while starting, then no key), rotate, status shows a key; in ring order.
     const host = `https://${d.outputs.functionAppHostName}/api/keyrings`;
@@ -163,5 +175,73 @@ describe('infra/deploy.sh', () => {
     expect(calls).not.toMatch(/POST/);
     expect(calls).not.toMatch(/config-zip|npm /);
     expect(calls.match(/^curl GET /gm)).toHaveLength(3);
+  });
+
+  /** A run against the fakes with a fresh call log and state; returns the exit status, stderr and calls. */
+  function run(env: Record<string, string>, state: Record<string, string> = {}) {
+    const stateDir = mkdtempSync(path.join(dir, 'state-'));
+    for (const [k, v] of Object.entries(state)) writeFileSync(path.join(stateDir, k), v);
+    const log = path.join(stateDir, 'calls.log');
+    writeFileSync(log, '');
+    const r = spawnSync('bash', [script], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
+        FAKE_LOG: log,
+        FAKE_OUTPUTS: path.join(dir, 'outputs.json'),
+        FAKE_STATE: stateDir,
+        RESOURCE_GROUP: 'rg-test',
+        RETRY_SLEEP_SECONDS: '0',
+        RINGKEEPER_CONFIG_OUT: path.join(stateDir, 'config.json'),
+        ...env,
+      },
+    });
+    return { status: r.status, stderr: r.stderr, calls: readFileSync(log, 'utf8').trim().split('\n') };
+  }
+
+  it('refuses an az too old to publish to Flex Consumption, before touching Azure', () => {
+    const r = run({ FAKE_AZ_VERSION: '2.59.0' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/az 2\.59\.0 is too old: publishing to Flex Consumption needs az 2\.60\.0 or later/);
+    expect(r.calls).toEqual(['az version --query "azure-cli" --output tsv']);
+    expect(run({ FAKE_AZ_VERSION: '2.60.0', SKIP_PUBLISH: '1', SKIP_ROTATION: '1' }).status).toBe(0);
+    expect(run({ FAKE_AZ_VERSION: '2.100.1', SKIP_PUBLISH: '1', SKIP_ROTATION: '1' }).status).toBe(0);
+  });
+
+  it('retries the publish while it is refused with 403 (role assignments propagating), then rotates', () => {
+    const r = run({}, { 'publish-403': '2' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls.filter((c) => c.startsWith('az functionapp deployment source config-zip'))).toHaveLength(3);
+    expect(r.stderr.match(/publish refused \(403\) while role assignments propagate/g)).toHaveLength(2);
+    expect(r.calls.findIndex((c) => c.startsWith('curl '))).toBeGreaterThan(r.calls.findLastIndex((c) => c.includes('config-zip')));
+  });
+
+  it('gives up on a 403 that outlasts PUBLISH_TIMEOUT_SECONDS, and stops at once on any other publish error', () => {
+    const r = run({ PUBLISH_TIMEOUT_SECONDS: '0' }, { 'publish-403': '5' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/publish still refused \(403\) after 0s/);
+    expect(r.calls.some((c) => c.startsWith('curl '))).toBe(false);
+    const other = run({}, { 'publish-error': '1' });
+    expect(other.status).toBe(1);
+    expect(other.stderr).toMatch(/publish failed: ERROR: Bad Request \(400\)/);
+    expect(other.calls.filter((c) => c.includes('config-zip'))).toHaveLength(1);
+  });
+
+  it('fetches the function key inside the retry loop: a failed fetch is retried, never sent as an empty key', () => {
+    const r = run({ SKIP_PUBLISH: '1' }, { 'keys-fail': '3' });
+    expect(r.status, r.stderr).toBe(0);
+    const keyCalls = r.calls.filter((c) => c.startsWith('az functionapp keys list'));
+    expect(keyCalls).toHaveLength(4);
+    // No HTTP call before the key exists, and every one carried it.
+    expect(r.calls.findIndex((c) => c.startsWith('curl '))).toBeGreaterThan(r.calls.lastIndexOf(keyCalls.at(-1)!));
+    expect(r.stderr.match(/no function key yet/g)).toHaveLength(3);
+  });
+
+  it('gives up with the key error when the key never comes', () => {
+    const r = run({ SKIP_PUBLISH: '1', ROTATION_TIMEOUT_SECONDS: '0' }, { 'keys-fail': '100' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/ring production: giving up after 0s \(last: no function key yet \(ERROR: \(NotFound\) host keys/);
+    expect(r.calls.some((c) => c.startsWith('curl '))).toBe(false);
   });
 });
