@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploys ringkeeper end to end with the az CLI:
 #   1. az group create
-#   2. az deployment group create -f infra/main.bicep -p infra/main.parameters.json [overrides]
+#   2. az deployment group create -f infra/main.bicep -p location=$LOCATION [overrides]
+#      (the template's defaults; infra/main.parameters.json is azd's, with ${AZURE_*} placeholders)
 #   3. build and publish the function code (One Deploy to the Flex Consumption app, retried while
 #      the new role assignments propagate)
 #   4. an initial rotation through the deployed HTTP API (infra/scripts/initial-rotation.sh, also the
@@ -67,7 +68,7 @@ az deployment group create \
   --resource-group "$RESOURCE_GROUP" \
   --name "$deployment" \
   --template-file "$root/infra/main.bicep" \
-  --parameters "$root/infra/main.parameters.json" "$@" \
+  --parameters location="$location" "$@" \
   --query properties.outputs \
   --output json >"$work/outputs.json"
 

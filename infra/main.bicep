@@ -8,7 +8,12 @@ targetScope = 'resourceGroup'
 @maxLength(12)
 param baseName string = 'ringkeeper'
 
-@description('Optional. Location for all resources; it must offer Flex Consumption.')
+@description('Optional. Name of the azd environment (azd passes AZURE_ENV_NAME); when set, every resource is tagged azd-env-name.')
+@maxLength(64)
+param environmentName string = ''
+
+@description('Optional. Location for all resources. It must offer Flex Consumption (list them with `az functionapp list-flexconsumption-locations`); elsewhere the Function App plan is refused by Azure.')
+@metadata({ azd: { type: 'location' } })
 param location string = resourceGroup().location
 
 @description('Optional. Deployment slots of the web app besides production (the site itself). Each slot gets its own key ring container, Key Vault key, cache channel and role assignments. Each name: 1-24 lowercase letters and digits, starting with a letter (no hyphens, so no channel\'s queue prefix rkfe-<slot>- is a prefix of another\'s); never \'production\'; no duplicates. Checked below: the deployment fails naming every bad entry.')
@@ -65,6 +70,7 @@ param keyExpiresAfter string = 'P2Y'
 param logRetentionInDays int = 30
 
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, baseName))
+var allTags = union(tags, empty(environmentName) ? {} : { 'azd-env-name': environmentName })
 
 // Slot names become container, key, queue-prefix and journal-path names and role conditions, so they
 // are checked here (ARM evaluates only the taken branch of if(), so fail() runs only on bad input).
@@ -118,7 +124,7 @@ module monitoring 'modules/monitoring.bicep' = {
     logAnalyticsName: names.logAnalytics
     appInsightsName: names.appInsights
     location: location
-    tags: tags
+    tags: allTags
     retentionInDays: logRetentionInDays
   }
 }
@@ -129,7 +135,7 @@ module storage 'modules/storage.bicep' = {
     hostAccountName: names.hostStorage
     keyRingAccountName: names.keyRingStorage
     location: location
-    tags: tags
+    tags: allTags
     keyRingContainerNames: keyRingContainerNames
     deploymentContainerName: deploymentContainerName
     cacheQueueNames: cacheQueueNames
@@ -142,7 +148,7 @@ module keyVault 'modules/key-vault.bicep' = {
   params: {
     name: names.keyVault
     location: location
-    tags: tags
+    tags: allTags
     keyNames: keyNames
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
     rotateAfter: keyRotateAfter
@@ -156,7 +162,9 @@ module functionApp 'modules/function-app.bicep' = {
     name: names.functionApp
     planName: names.functionPlan
     location: location
-    tags: tags
+    tags: allTags
+    // azd deploys the service to the resource carrying this tag (azure.yaml: services.ringkeeper).
+    appTags: { 'azd-service-name': 'ringkeeper' }
     hostStorageAccountName: names.hostStorage
     deploymentContainerName: deploymentContainerName
     cacheInstructionsQueueName: cacheInstructionsQueueName
@@ -179,7 +187,7 @@ module webFarm 'modules/web-farm.bicep' = {
     name: names.webApp
     planName: names.webPlan
     location: location
-    tags: tags
+    tags: allTags
     skuName: webPlanSkuName
     capacity: webPlanCapacity
     linuxFxVersion: webLinuxFxVersion

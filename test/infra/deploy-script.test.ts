@@ -4,60 +4,14 @@
  * template, so the script is checked against the outputs main.bicep really declares.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INFRA, evaluateMain } from './support/checks';
+import { installFakeClis } from './support/fakeClis';
 
 const SCRIPT = path.join(INFRA, 'deploy.sh');
-
-// State-driven fake: FAKE_AZ_VERSION (default 2.67.0); FAKE_STATE/publish-403 and keys-fail hold how
-// many more times the publish is refused with 403 / the key listing fails; publish-error, a 400.
-const FAKE_AZ = `#!/usr/bin/env bash
-printf 'az %s\\n' "$*" >>"$FAKE_LOG"
-countdown() { local f="$FAKE_STATE/$1" n; n="$(cat "$f" 2>/dev/null || echo 0)"; ((n > 0)) || return 1; echo $((n - 1)) >"$f"; }
-case "$1 $2 $3" in
-  "version --query "*) echo "\${FAKE_AZ_VERSION:-2.67.0}" ;;
-  "deployment group create") cat "$FAKE_OUTPUTS" ;;
-  "functionapp deployment source")
-    if countdown publish-403; then echo "ERROR: Operation returned an invalid status 'Forbidden' (403)" >&2; exit 1; fi
-    if countdown publish-error; then echo "ERROR: Bad Request (400): the package has no host.json" >&2; exit 1; fi ;;
-  "functionapp keys list")
-    if countdown keys-fail; then echo "ERROR: (NotFound) host keys are not available yet" >&2; exit 1; fi
-    echo fake-function-key ;;
-esac
-`;
-const FAKE_NPM = `#!/usr/bin/env bash
-printf 'npm %s (in %s)\\n' "$*" "$PWD" >>"$FAKE_LOG"
-if [[ "$*" == "run build" ]]; then mkdir -p dist && echo '// built' >dist/index.js; fi
-`;
-const FAKE_ZIP = `#!/usr/bin/env bash
-printf 'zip %s\\n' "$*" >>"$FAKE_LOG"
-: >"$2"
-`;
-// GET /api/keyrings/<ring>: 503 once (app starting), then a ring without a key until it was rotated.
-const FAKE_CURL = `#!/usr/bin/env bash
-method=GET; out=; url=; header=
-while (($#)); do
-  case "$1" in
-    -X) method="$2"; shift ;;
-    -o) out="$2"; shift ;;
-    -H) header="$2"; shift ;;
-    -w|--max-time) shift ;;
-    -*) ;;
-    *) url="$1" ;;
-  esac
-  shift
-done
-printf 'curl %s %s header=%s\\n' "$method" "$url" "$header" >>"$FAKE_LOG"
-cp "\${header#@}" "$FAKE_STATE/last-header"
-ring="\${url#*/api/keyrings/}"; ring="\${ring%/rotate}"
-if [[ "$method" == POST ]]; then touch "$FAKE_STATE/$ring.rotated"; echo '{}' >"$out"; printf 202; exit 0; fi
-if [[ ! -e "$FAKE_STATE/$ring.seen" ]]; then touch "$FAKE_STATE/$ring.seen"; echo '{"title":"starting"}' >"$out"; printf 503; exit 0; fi
-if [[ -e "$FAKE_STATE/$ring.rotated" ]]; then echo '{"ring":"'$ring'","defaultKey":{"id":"k"}}' >"$out"; else echo '{"ring":"'$ring'","defaultKey":null}' >"$out"; fi
-printf 200
-`;
 
 describe('infra/deploy.sh', () => {
   let dir: string;
@@ -91,11 +45,8 @@ describe('infra/deploy.sh', () => {
     const d = await evaluateMain({ slots: ['staging', 'qa'] });
     const bin = path.join(dir, 'bin');
     const state = path.join(dir, 'state');
-    spawnSync('mkdir', ['-p', bin, state]);
-    for (const [name, body] of Object.entries({ az: FAKE_AZ, npm: FAKE_NPM, zip: FAKE_ZIP, curl: FAKE_CURL })) {
-      writeFileSync(path.join(bin, name), body);
-      chmodSync(path.join(bin, name), 0o755);
-    }
+    spawnSync('mkdir', ['-p', state]);
+    installFakeClis(bin);
     // `az deployment group create --query properties.outputs` prints { name: { type, value } }.
     const outputs = Object.fromEntries(Object.entries(d.outputs).map(([k, value]) => [k, { type: typeof value, value }]));
     writeFileSync(path.join(dir, 'outputs.json'), JSON.stringify(outputs));
@@ -122,7 +73,7 @@ describe('infra/deploy.sh', () => {
     expect(calls[0]).toBe('az version --query "azure-cli" --output tsv');
     expect(calls[1]).toBe('az group create --name rg-test --location swedencentral --output none');
     expect(calls[2]).toBe(
-      `az deployment group create --resource-group rg-test --name ringkeeper --template-file ${root}/infra/main.bicep --parameters ${root}/infra/main.parameters.json slots=["staging","qa"] --query properties.outputs --output json`,
+      `az deployment group create --resource-group rg-test --name ringkeeper --template-file ${root}/infra/main.bicep --parameters location=swedencentral slots=["staging","qa"] --query properties.outputs --output json`,
     );
     const build = index(/^npm run build \(in /);
     const prodInstall = index(/^npm ci --omit=dev --omit=optional .*\(in .*\/package\)$/);

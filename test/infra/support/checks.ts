@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { frontEndQueueName } from '../../../shared/cache/frontEndQueueName';
 import { evaluateCondition, type AbacRequest } from './abacCondition';
-import { evaluateBicep, principalOwner, type EvaluatedResource, type EvaluationResult } from './bicepEvaluator';
+import { FAKE, evaluateBicep, principalOwner, type EvaluatedResource, type EvaluationResult } from './bicepEvaluator';
 
 export const INFRA = fileURLToPath(new URL('../../../infra', import.meta.url));
 export const MAIN = path.join(INFRA, 'main.bicep');
@@ -52,9 +52,22 @@ export const STICKY = {
   cacheJournalContainer: 'Ringkeeper__Cache__JournalContainer',
 };
 
+/** The azd environment the tests deploy with: main.parameters.json's `${NAME}` placeholders are azd's. */
+export const AZD_ENV: Record<string, string> = { AZURE_ENV_NAME: 'ringkeeper-test', AZURE_LOCATION: FAKE.location };
+
+/** main.parameters.json as azd passes it: `${NAME}` and `${NAME=default}` replaced from the environment. */
+export function azdParameters(env: Record<string, string> = AZD_ENV): Record<string, unknown> {
+  const text = readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8').replace(/\$\{([A-Z_][A-Z0-9_]*)(?:=([^}]*))?\}/g, (_, name: string, fallback?: string) => {
+    const value = env[name] ?? fallback;
+    if (value === undefined) throw new Error(`main.parameters.json: \${${name}} is not in the azd environment`);
+    return value;
+  });
+  const fileParams = JSON.parse(text).parameters as Record<string, { value: unknown }>;
+  return Object.fromEntries(Object.entries(fileParams).map(([k, v]) => [k, v.value]));
+}
+
 export async function evaluateMain(params: Record<string, unknown> = {}, files?: Map<string, string>): Promise<EvaluationResult> {
-  const fileParams = JSON.parse(readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8')).parameters as Record<string, { value: unknown }>;
-  const values = Object.fromEntries(Object.entries(fileParams).map(([k, v]) => [k, v.value]));
+  const values = azdParameters();
   return evaluateBicep(MAIN, { ...values, ...params }, { files });
 }
 
