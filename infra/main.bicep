@@ -58,6 +58,10 @@ param dataProtectionApplicationName string = baseName
 @maxValue(90)
 param keyVaultSoftDeleteRetentionInDays int = 90
 
+@description('Optional. How the Key Vault is created: \'default\' creates or updates it; \'recover\' restores the soft-deleted vault of the same name, which purge protection keeps for keyVaultSoftDeleteRetentionInDays after its resource group was deleted (a redeploy with \'default\' then fails because the name is taken). Recovering keeps every key-encryption key, so existing rings stay readable.')
+@allowed(['default', 'recover'])
+param keyVaultCreateMode string = 'default'
+
 @description('Optional. ISO 8601 duration after creation at which Key Vault creates a new version of each key-encryption key.')
 param keyRotateAfter string = 'P180D'
 
@@ -151,6 +155,7 @@ module keyVault 'modules/key-vault.bicep' = {
     tags: allTags
     keyNames: keyNames
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
+    createMode: keyVaultCreateMode
     rotateAfter: keyRotateAfter
     expiresAfter: keyExpiresAfter
   }

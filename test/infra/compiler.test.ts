@@ -77,4 +77,13 @@ describe.skipIf(!BICEP)(`infra: bicep build and lint${BICEP ? '' : ` (skipped: $
     }
     expect(bad).toEqual([]);
   });
+
+  it('guards the parameters that could break a deployment (compiled constraints)', () => {
+    const { parameters, variables } = compileMain().arm;
+    expect(parameters.keyVaultCreateMode.allowedValues).toEqual(['default', 'recover']);
+    expect(parameters.keyVaultCreateMode.defaultValue).toBe('default');
+    expect(parameters.location.metadata.description).toMatch(/Flex Consumption.*az functionapp list-flexconsumption-locations/);
+    // The slot list is checked in the template itself and stops the deployment with fail().
+    expect(variables.ringNames).toMatch(/^\[if\(empty\(variables\('slotProblems'\)\), .*fail\(/);
+  });
 });

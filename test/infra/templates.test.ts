@@ -168,3 +168,20 @@ describe('infra: the slots parameter is validated by the template itself', () =>
     expect(rings(d).rings.map((r) => r.name)).toEqual(['production', `s${'0'.repeat(23)}`]);
   });
 });
+
+describe('infra: a redeploy after the resource group was deleted can recover the soft-deleted vault', () => {
+  const vault = (d: EvaluationResult) => d.resources.find((r) => r.type === 'Microsoft.KeyVault/vaults')!;
+
+  it("creates by default and passes keyVaultCreateMode='recover' through to the vault", async () => {
+    expect(vault(await evaluateMain()).body.properties.createMode).toBe('default');
+    const recovered = await evaluateMain({ keyVaultCreateMode: 'recover' });
+    expect(vault(recovered).body.properties.createMode).toBe('recover');
+    // Recovery keeps the vault's name and the same keys, so the rings' key ids do not change.
+    expect(vault(recovered).id).toBe(vault(await evaluateMain()).id);
+    expect(recovered.outputs.rings.map((r: { keyId: string }) => r.keyId)).toEqual((await evaluateMain()).outputs.rings.map((r: { keyId: string }) => r.keyId));
+  });
+
+  it('refuses any other create mode', async () => {
+    await expect(evaluateMain({ keyVaultCreateMode: 'purgeThenCreate' })).rejects.toThrow(/keyVaultCreateMode.*@allowed/);
+  });
+});
