@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvaluationResult } from './support/bicepEvaluator';
 import { BICEP, compileMain } from './support/bicepCli';
 import { AZD_ENV, INFRA, evaluateMain, functionApp } from './support/checks';
-import { installFakeClis } from './support/fakeClis';
+import { installFakeClis, runScript } from './support/fakeClis';
 
 const ROOT = path.resolve(INFRA, '..');
 const HOOK = path.join(INFRA, 'hooks/postdeploy.sh');
@@ -36,8 +36,8 @@ describe('azure.yaml', () => {
     expect(text).toMatch(/"location": \{ "value": "\$\{AZURE_LOCATION\}" \}/);
   });
 
-  it.skipIf(!BICEP)('the location parameter is an azd location picker (compiled ARM JSON)', () => {
-    const arm = compileMain().arm;
+  it.skipIf(!BICEP)('the location parameter is an azd location picker (compiled ARM JSON)', { timeout: 180_000 }, async () => {
+    const { arm } = await compileMain();
     expect(arm.parameters.location.metadata.azd).toEqual({ type: 'location' });
     expect(arm.parameters.environmentName.maxLength).toBe(64);
   });
@@ -86,21 +86,20 @@ describe('infra/hooks/postdeploy.sh with a fake azd environment', () => {
     return env;
   }
 
-  function runHook(env: Record<string, string>) {
+  async function runHook(env: Record<string, string>) {
     const state = mkdtempSync(path.join(dir, 'state-'));
     const log = path.join(state, 'calls.log');
     const configOut = path.join(state, 'config.json');
-    const r = spawnSync('bash', [path.join(root, 'infra/hooks/postdeploy.sh')], {
+    const r = await runScript([path.join(root, 'infra/hooks/postdeploy.sh')], {
       cwd: root,
-      encoding: 'utf8',
       env: { PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`, HOME: dir, FAKE_LOG: log, FAKE_STATE: state, RETRY_SLEEP_SECONDS: '0', RINGKEEPER_CONFIG_OUT: configOut, ...env },
     });
     const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
     return { ...r, calls, configOut, state };
   }
 
-  it('rotates every ring through the deployed API, like deploy.sh, and writes the operator config', () => {
-    const r = runHook({ ...azdEnvironment(), AZURE_RESOURCE_GROUP: 'rg-azd' });
+  it('rotates every ring through the deployed API, like deploy.sh, and writes the operator config', async () => {
+    const r = await runHook({ ...azdEnvironment(), AZURE_RESOURCE_GROUP: 'rg-azd' });
     expect(r.status, r.stderr).toBe(0);
     const host = `https://${outputs.functionAppHostName}/api/keyrings`;
     expect(r.calls[0]).toBe(`az functionapp keys list --resource-group rg-azd --name ${outputs.functionAppName} --query functionKeys.default --output tsv`);
@@ -111,15 +110,15 @@ describe('infra/hooks/postdeploy.sh with a fake azd environment', () => {
     expect(JSON.parse(readFileSync(r.configOut, 'utf8'))).toEqual(outputs.ringkeeperConfig);
   });
 
-  it('reads output names whatever their case, and the resource group from the outputs when azd has none', () => {
-    const r = runHook(azdEnvironment((n) => n.toUpperCase()));
+  it('reads output names whatever their case, and the resource group from the outputs when azd has none', async () => {
+    const r = await runHook(azdEnvironment((n) => n.toUpperCase()));
     expect(r.status, r.stderr).toBe(0);
     expect(r.calls[0]).toContain(`--resource-group ${outputs.resourceGroupName} --name ${outputs.functionAppName}`);
     expect(r.calls.filter((c) => c.startsWith('curl POST'))).toHaveLength(3);
   });
 
-  it('fails clearly before any call when the environment lacks the outputs (not provisioned)', () => {
-    const r = runHook({ ...AZD_ENV, AZURE_RESOURCE_GROUP: 'rg-azd' });
+  it('fails clearly before any call when the environment lacks the outputs (not provisioned)', async () => {
+    const r = await runHook({ ...AZD_ENV, AZURE_RESOURCE_GROUP: 'rg-azd' });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/the azd environment has no functionAppName \(run azd provision first\)/);
     expect(r.calls).toEqual([]);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INFRA, evaluateMain } from './support/checks';
-import { installFakeClis } from './support/fakeClis';
+import { installFakeClis, runScript } from './support/fakeClis';
 
 const SCRIPT = path.join(INFRA, 'deploy.sh');
 
@@ -30,13 +30,13 @@ describe('infra/deploy.sh', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is valid bash', () => {
+  it('is valid bash', async () => {
     const r = spawnSync('bash', ['-n', SCRIPT], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
   });
 
-  it('refuses to run without RESOURCE_GROUP', () => {
-    const r = spawnSync('bash', [SCRIPT], { encoding: 'utf8', env: { ...process.env, RESOURCE_GROUP: '' } });
+  it('refuses to run without RESOURCE_GROUP', async () => {
+    const r = await runScript([SCRIPT], { env: { ...process.env, RESOURCE_GROUP: '' } });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/RESOURCE_GROUP/);
   });
@@ -45,15 +45,14 @@ describe('infra/deploy.sh', () => {
     const d = await evaluateMain({ slots: ['staging', 'qa'] });
     const bin = path.join(dir, 'bin');
     const state = path.join(dir, 'state');
-    spawnSync('mkdir', ['-p', state]);
+    mkdirSync(state, { recursive: true });
     installFakeClis(bin);
     // `az deployment group create --query properties.outputs` prints { name: { type, value } }.
     const outputs = Object.fromEntries(Object.entries(d.outputs).map(([k, value]) => [k, { type: typeof value, value }]));
     writeFileSync(path.join(dir, 'outputs.json'), JSON.stringify(outputs));
     const log = path.join(dir, 'calls.log');
     const configOut = path.join(dir, 'ringkeeper.json');
-    const r = spawnSync('bash', [script, 'slots=["staging","qa"]'], {
-      encoding: 'utf8',
+    const r = await runScript([script, 'slots=["staging","qa"]'], {
       env: {
         ...process.env,
         PATH: `${bin}:${process.env.PATH}`,
@@ -107,13 +106,12 @@ describe('infra/deploy.sh', () => {
    * A run against the fakes with a fresh call log, in a fresh state (seeded with `state`) or in an
    * existing state folder; returns the exit status, stderr and calls.
    */
-  function run(env: Record<string, string>, state: Record<string, string> | string = {}) {
+  async function run(env: Record<string, string>, state: Record<string, string> | string = {}) {
     const stateDir = typeof state === 'string' ? state : mkdtempSync(path.join(dir, 'state-'));
     if (typeof state !== 'string') for (const [k, v] of Object.entries(state)) writeFileSync(path.join(stateDir, k), v);
     const log = path.join(stateDir, 'calls.log');
     writeFileSync(log, '');
-    const r = spawnSync('bash', [script], {
-      encoding: 'utf8',
+    const r = await runScript([script], {
       env: {
         ...process.env,
         PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
@@ -129,9 +127,9 @@ describe('infra/deploy.sh', () => {
     return { status: r.status, stderr: r.stderr, calls: readFileSync(log, 'utf8').trim().split('\n') };
   }
 
-  it('does not rotate a ring that already has a key (re-deploy)', () => {
+  it('does not rotate a ring that already has a key (re-deploy)', async () => {
     // The state of the run above: every ring has a key now.
-    const r = run({ SKIP_PUBLISH: '1' }, path.join(dir, 'state'));
+    const r = await run({ SKIP_PUBLISH: '1' }, path.join(dir, 'state'));
     expect(r.status, r.stderr).toBe(0);
     const calls = r.calls.join('\n');
     expect(calls).not.toMatch(/POST/);
@@ -139,36 +137,36 @@ describe('infra/deploy.sh', () => {
     expect(calls.match(/^curl GET /gm)).toHaveLength(3);
   });
 
-  it('refuses an az too old to publish to Flex Consumption, before touching Azure', () => {
-    const r = run({ FAKE_AZ_VERSION: '2.59.0' });
+  it('refuses an az too old to publish to Flex Consumption, before touching Azure', async () => {
+    const r = await run({ FAKE_AZ_VERSION: '2.59.0' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/az 2\.59\.0 is too old: publishing to Flex Consumption needs az 2\.60\.0 or later/);
     expect(r.calls).toEqual(['az version --query "azure-cli" --output tsv']);
-    expect(run({ FAKE_AZ_VERSION: '2.60.0', SKIP_PUBLISH: '1', SKIP_ROTATION: '1' }).status).toBe(0);
-    expect(run({ FAKE_AZ_VERSION: '2.100.1', SKIP_PUBLISH: '1', SKIP_ROTATION: '1' }).status).toBe(0);
+    expect((await run({ FAKE_AZ_VERSION: '2.60.0', SKIP_PUBLISH: '1', SKIP_ROTATION: '1' })).status).toBe(0);
+    expect((await run({ FAKE_AZ_VERSION: '2.100.1', SKIP_PUBLISH: '1', SKIP_ROTATION: '1' })).status).toBe(0);
   });
 
-  it('retries the publish while it is refused with 403 (role assignments propagating), then rotates', () => {
-    const r = run({}, { 'publish-403': '2' });
+  it('retries the publish while it is refused with 403 (role assignments propagating), then rotates', async () => {
+    const r = await run({}, { 'publish-403': '2' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.calls.filter((c) => c.startsWith('az functionapp deployment source config-zip'))).toHaveLength(3);
     expect(r.stderr.match(/publish refused \(403\) while role assignments propagate/g)).toHaveLength(2);
     expect(r.calls.findIndex((c) => c.startsWith('curl '))).toBeGreaterThan(r.calls.findLastIndex((c) => c.includes('config-zip')));
   });
 
-  it('gives up on a 403 that outlasts PUBLISH_TIMEOUT_SECONDS, and stops at once on any other publish error', () => {
-    const r = run({ PUBLISH_TIMEOUT_SECONDS: '0' }, { 'publish-403': '5' });
+  it('gives up on a 403 that outlasts PUBLISH_TIMEOUT_SECONDS, and stops at once on any other publish error', async () => {
+    const r = await run({ PUBLISH_TIMEOUT_SECONDS: '0' }, { 'publish-403': '5' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/publish still refused \(403\) after 0s/);
     expect(r.calls.some((c) => c.startsWith('curl '))).toBe(false);
-    const other = run({}, { 'publish-error': '1' });
+    const other = await run({}, { 'publish-error': '1' });
     expect(other.status).toBe(1);
     expect(other.stderr).toMatch(/publish failed: ERROR: Bad Request \(400\)/);
     expect(other.calls.filter((c) => c.includes('config-zip'))).toHaveLength(1);
   });
 
-  it('fetches the function key inside the retry loop: a failed fetch is retried, never sent as an empty key', () => {
-    const r = run({ SKIP_PUBLISH: '1' }, { 'keys-fail': '3' });
+  it('fetches the function key inside the retry loop: a failed fetch is retried, never sent as an empty key', async () => {
+    const r = await run({ SKIP_PUBLISH: '1' }, { 'keys-fail': '3' });
     expect(r.status, r.stderr).toBe(0);
     const keyCalls = r.calls.filter((c) => c.startsWith('az functionapp keys list'));
     expect(keyCalls).toHaveLength(4);
@@ -177,8 +175,8 @@ describe('infra/deploy.sh', () => {
     expect(r.stderr.match(/no function key yet/g)).toHaveLength(3);
   });
 
-  it('gives up with the key error when the key never comes', () => {
-    const r = run({ SKIP_PUBLISH: '1', ROTATION_TIMEOUT_SECONDS: '0' }, { 'keys-fail': '100' });
+  it('gives up with the key error when the key never comes', async () => {
+    const r = await run({ SKIP_PUBLISH: '1', ROTATION_TIMEOUT_SECONDS: '0' }, { 'keys-fail': '100' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/ring production: giving up after 0s \(last: no function key yet \(ERROR: \(NotFound\) host keys/);
     expect(r.calls.some((c) => c.startsWith('curl '))).toBe(false);

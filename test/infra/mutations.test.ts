@@ -313,9 +313,9 @@ function mutated(m: Mutation): Map<string, string> {
 
 describe.skipIf(!BICEP)(`infra checks catch mutated templates${BICEP ? '' : ` (skipped: ${MISSING_BICEP})`}`, () => {
   let compiled: Map<string, Compiled>;
-  beforeAll(() => {
+  beforeAll(async () => {
     // One CLI run builds the unmutated tree and every mutated copy.
-    compiled = compileTrees(new Map([['unmutated', new Map()], ...mutations.map((m) => [m.name, mutated(m)] as [string, Map<string, string>])]));
+    compiled = await compileTrees(new Map([['unmutated', new Map()], ...mutations.map((m) => [m.name, mutated(m)] as [string, Map<string, string>])]));
   });
 
   it('the unmutated templates compile cleanly and pass every check', async () => {

@@ -2,6 +2,7 @@
  * Fake `az`, `npm`, `zip` and `curl` for the deployment scripts' tests: each appends its arguments
  * to $FAKE_LOG and keeps its state in $FAKE_STATE, so a test reads the exact call sequence.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -60,4 +61,20 @@ export function installFakeClis(bin: string): void {
     writeFileSync(path.join(bin, name), text);
     chmodSync(path.join(bin, name), 0o755);
   }
+}
+
+/**
+ * Runs a script without blocking the test worker (the scripts call node and the fakes many times,
+ * which takes seconds on a busy machine; a blocked worker cannot report to the test runner).
+ */
+export function runScript(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
