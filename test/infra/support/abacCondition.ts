@@ -82,7 +82,8 @@ export function evaluateCondition(condition: string, request: AbacRequest): bool
       if (op.kind !== 'word' || value.kind !== 'string') throw new Error(`condition: expected <operator> '<value>' after ${t.text}`);
       const actual = request.attributes[t.text];
       if (actual === undefined) return false;
-      // Storage names are case-insensitive; matching regardless of case is the safe reading for isolation.
+      // StringStartsWith/StringEquals are case-sensitive (conditions-format.md); infra/ compares lowercase
+      // names only, and ignoring case here can only make a "must be refused" probe stricter.
       const [a, b] = [actual.toLowerCase(), value.text.toLowerCase()];
       if (op.text === 'StringStartsWith') return a.startsWith(b);
       if (op.text === 'StringEquals') return a === b;
