@@ -19,10 +19,11 @@ async function main(argv: string[]): Promise<void> {
   const location = mkdtempSync(path.join(tmpdir(), 'ringkeeper-bench-azurite-'));
   const azurite = await startAzurite({ location });
   try {
-    const sections: { name: string; markdown: string }[] = [];
+    const sections: { name: string; markdown: string; custom?: boolean }[] = [];
     if (!only || only === 'keyring') sections.push(await runKeyRingBench({ azurite, quick }));
     if (!only || only === 'cache') sections.push(await runCacheBench({ azurite, quick }));
-    if (!quick) for (const section of sections) replaceSection(section.name, section.markdown);
+    // Customised runs (CACHE_BENCH_* for development) print their figures but leave the README alone.
+    if (!quick) for (const section of sections) if (!section.custom) replaceSection(section.name, section.markdown);
   } finally {
     await azurite.stop();
     rmSync(location, { recursive: true, force: true });

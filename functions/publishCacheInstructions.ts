@@ -3,6 +3,8 @@ import { ConfigError } from '../shared/config/ConfigError';
 import { cacheRuntimeFromEnvironment } from '../shared/cache/cacheRuntime';
 import { CachePublishError } from '../shared/cache/CachePublishError';
 import { problemResponse } from '../shared/http/problem';
+import { isJsonContentType } from '../shared/http/isJsonContentType';
+import { quoteUntrusted } from '../shared/app/quoteUntrusted';
 import { describeStorageError } from '../shared/cache/storageErrors';
 
 /**
@@ -23,6 +25,9 @@ export async function publishCacheInstructions(request: HttpRequest, context: In
     throw err;
   }
   const text = await request.text();
+  if (!isJsonContentType(request.headers.get('content-type'))) {
+    return problemResponse({ status: 415, code: 'unsupported_media_type', title: 'The request body must be JSON', detail: 'send content-type: application/json' });
+  }
   let body: unknown;
   try {
     body = JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -41,7 +46,7 @@ export async function publishCacheInstructions(request: HttpRequest, context: In
       return problemResponse({ status: err.status, code: err.code, title: titleOf(err.code), detail: err.message, errors: err.errors });
     }
     const detail = describeStorageError(err);
-    context.error(`cache publish to ${channel} failed: ${detail}`);
+    context.error(`cache publish to ${quoteUntrusted(channel)} failed: ${detail}`);
     return problemResponse({ status: 503, code: 'publish_failed', title: 'The instruction could not be published; retry with the same id', detail });
   }
 }

@@ -1,5 +1,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { rotateRings } from '../shared/app/keyRingOperations';
+import { recordRingOperation } from '../shared/app/telemetry/recordRingOperation';
+import { createRequestCounters } from '../shared/app/telemetry/requestCounters';
 import { openRings } from '../shared/app/openRings';
 import { requireConfigFromEnvironment } from '../shared/config/loadConfig';
 
@@ -10,7 +12,10 @@ export const DEFAULT_ROTATION_SCHEDULE = '0 0 */6 * * *';
 /** Rotates every configured ring; one ring's failure does not stop the others, but fails the run. */
 export async function rotateKeyrings(timer: Timer, context: InvocationContext): Promise<void> {
   if (timer.isPastDue) context.warn('rotate-keyrings: this run is past due');
-  const outcomes = await rotateRings(openRings(requireConfigFromEnvironment()));
+  const counters = createRequestCounters();
+  const outcomes = await rotateRings(openRings(requireConfigFromEnvironment(), counters.openRingsOptions), {}, undefined, (handle, rotate) =>
+    recordRingOperation('rotation', 'timer', handle.name, counters, context, rotate),
+  );
   const failed: string[] = [];
   for (const outcome of outcomes) {
     if (outcome.ok) {

@@ -73,6 +73,12 @@ param keyExpiresAfter string = 'P2Y'
 @maxValue(730)
 param logRetentionInDays int = 30
 
+@description('Optional. Resource ID of an existing action group the alert rules notify; else give alertEmailAddress. With neither, the rules fire without notifying anyone.')
+param alertActionGroupResourceId string = ''
+
+@description('Optional. E-mail address of the action group created for the alert rules when alertActionGroupResourceId is empty.')
+param alertEmailAddress string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, baseName))
 var allTags = union(tags, empty(environmentName) ? {} : { 'azd-env-name': environmentName })
 
@@ -204,6 +210,20 @@ module webFarm 'modules/web-farm.bicep' = {
     cacheBlobServiceUri: storage.outputs.hostBlobEndpoint
     cacheJournalContainerName: cacheJournalContainerName
   }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: '${deployment().name}-alerts'
+  params: {
+    appInsightsName: names.appInsights
+    location: location
+    tags: tags
+    namePrefix: baseName
+    actionGroupResourceId: alertActionGroupResourceId
+    alertEmailAddress: alertEmailAddress
+  }
+  // The component is named at compile time above (what-if can predict it); it must exist first.
+  dependsOn: [monitoring]
 }
 
 // One module instance per ring: each one only ever names its own container and key.

@@ -2,7 +2,10 @@ import type { BlobServiceClient, StoragePipelineOptions } from '@azure/storage-b
 import type { QueueServiceClient, StoragePipelineOptions as QueuePipelineOptions } from '@azure/storage-queue';
 import { resolveStorage } from '../azure/storageConnection';
 import { channelNames, type CacheConfig } from './cacheConfig';
+import { CACHE_PROTOCOL_VERSION, type InstructionNotice } from './CacheEnvelope';
+import { GroupCommit } from './GroupCommit';
 import { Journal } from './Journal';
+import { encodeQueueMessage } from './queueMessageCodec';
 
 /** Everything the cache channel's parts share: validated config, storage clients, the journal. */
 export interface CacheContext {
@@ -11,6 +14,8 @@ export interface CacheContext {
   readonly blobService: BlobServiceClient;
   readonly queueService: QueueServiceClient;
   readonly journal: Journal;
+  /** This process's group commit (publisher and fan-out share it: one committer per channel). */
+  readonly commits: GroupCommit;
   /** Non-secret description of the account, for logs. */
   readonly storageDescription: string;
   /** createIfNotExists once per queue and process. */
@@ -38,12 +43,21 @@ export function createCacheContext(config: CacheConfig, options: CacheContextOpt
   const blobService = storage.blobService({ retryOptions: CACHE_RETRY_OPTIONS, ...options.blobOptions });
   const queueService = storage.queueService({ retryOptions: CACHE_RETRY_OPTIONS, ...options.queueOptions });
   const ensured = new Map<string, Promise<void>>();
-  return {
+  const journal = new Journal(blobService.getContainerClient(config.journalContainer));
+  const ctx: CacheContext = {
     config,
     channels: channelNames(config),
     blobService,
     queueService,
-    journal: new Journal(blobService.getContainerClient(config.journalContainer)),
+    journal,
+    commits: new GroupCommit(journal, {
+      windowMs: config.idempotencyMinutes * 60_000,
+      announce: async (channel, batch) => {
+        const notice: InstructionNotice = { version: CACHE_PROTOCOL_VERSION, channel, first: batch.first, last: batch.last };
+        await ctx.ensureQueue(config.instructionsQueue);
+        await queueService.getQueueClient(config.instructionsQueue).sendMessage(encodeQueueMessage(notice));
+      },
+    }),
     storageDescription: storage.description,
     ensureQueue(name) {
       let p = ensured.get(name);
@@ -63,4 +77,5 @@ export function createCacheContext(config: CacheConfig, options: CacheContextOpt
       return p;
     },
   };
+  return ctx;
 }

@@ -1,9 +1,9 @@
 /**
- * Wire format of the cache instruction channel, version 1 (docs/cache-protocol.md,
+ * Wire format of the cache instruction channel, version 2 (docs/cache-protocol.md,
  * docs/cache-envelope.schema.json). Pure types and limits; no I/O.
  */
 
-export const CACHE_PROTOCOL_VERSION = 1;
+export const CACHE_PROTOCOL_VERSION = 2;
 
 /** Largest accepted envelope, UTF-8 bytes of its JSON. Larger envelopes are rejected, never truncated. */
 export const MAX_ENVELOPE_BYTES = 256 * 1024;
@@ -56,46 +56,61 @@ export interface CacheEnvelope {
   instructions: CacheInstruction[];
 }
 
-/** A journal blob: the envelope at its place in the channel's total order. */
+/** One sequence of a journal batch. */
 export interface JournalEntry {
-  version: typeof CACHE_PROTOCOL_VERSION;
   sequence: number;
-  journaledAt: string;
   envelope: CacheEnvelope;
 }
 
-/** Publisher -> fan-out on the instructions queue: "sequence N of channel C is journaled". */
+/**
+ * A journal blob `{channel}/seq/{first:020}.json`: the run of consecutive sequences one group
+ * commit wrote. Batches tile the sequence space: the next batch is the blob named `last + 1`.
+ */
+export interface JournalBatch {
+  version: typeof CACHE_PROTOCOL_VERSION;
+  channel: string;
+  first: number;
+  last: number;
+  /** `first` of the batch ending at `first - 1`; 0 for a channel's first batch. */
+  previous: number;
+  /** Chosen per create attempt: tells a writer whose create timed out whether the blob is its own. */
+  batchId: string;
+  journaledAt: string;
+  entries: JournalEntry[];
+}
+
+/** Publisher -> fan-out on the instructions queue: "the batch first..last of channel C is journaled". */
 export interface InstructionNotice {
   version: typeof CACHE_PROTOCOL_VERSION;
   channel: string;
-  sequence: number;
-  id: string;
+  first: number;
+  last: number;
 }
 
-/** Direct enqueuers with an envelope over the inline limit: the envelope is in a blob of the journal container. */
+/** Direct enqueuers with an envelope over the inline limit: the envelope is in `{channel}/claims/{id}.json`. */
 export interface ClaimCheckMessage {
   version: typeof CACHE_PROTOCOL_VERSION;
   claimCheck: { blob: string };
 }
 
 /**
- * One journal entry as delivered to a front-end. Exactly one of: `envelope` inline; `inJournal`
- * (too large for a queue message: read the journal entry); `void` (the sequence carries nothing:
- * a duplicate publish lost the id race).
+ * One whole journal batch as delivered to a front-end. Exactly one of: `entries` inline;
+ * `inJournal` (too large for a queue message: read the batch blob); `void` (the blob is not a
+ * valid batch: nothing to apply, advance to `last`).
  */
-export interface FrontEndEntry {
-  sequence: number;
-  id: string;
-  envelope?: CacheEnvelope;
+export interface FrontEndBatch {
+  first: number;
+  last: number;
+  entries?: JournalEntry[];
   inJournal?: true;
   void?: true;
 }
 
-/** Fan-out -> one front-end queue: the entries the fan-out journaled within a few milliseconds, in sequence order. */
+/** Fan-out -> one front-end queue: whole batches in ascending order, at most 48 KiB of JSON. */
 export interface FrontEndMessage {
   version: typeof CACHE_PROTOCOL_VERSION;
   channel: string;
-  entries: FrontEndEntry[];
+  batches: FrontEndBatch[];
 }
 
 /** What a subscriber's apply callback receives. */

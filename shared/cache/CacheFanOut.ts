@@ -1,8 +1,8 @@
-import { CACHE_PROTOCOL_VERSION, MAX_INLINE_MESSAGE_BYTES, utf8Length, type FrontEndEntry, type FrontEndMessage, type JournalEntry } from './CacheEnvelope';
+import { CACHE_PROTOCOL_VERSION, MAX_INLINE_MESSAGE_BYTES, utf8Length, type FrontEndBatch, type FrontEndMessage, type JournalBatch } from './CacheEnvelope';
 import type { CacheContext } from './CacheContext';
 import { silentLog, type CacheLog } from './CacheLog';
 import { classifyEnvelope, classifyInstructionMessage, messageText, type ClassifiedMessage, type Rejection } from './classifyInstructionMessage';
-import { JournalEntryInvalidError, streamToString } from './Journal';
+import { streamToString, type BatchRead } from './Journal';
 import { listFrontEnds } from './listFrontEnds';
 import { encodeQueueMessage } from './queueMessageCodec';
 import { recordRejection } from './recordRejection';
@@ -15,13 +15,13 @@ export interface FanOutInvocation {
 }
 
 export type FanOutOutcome =
-  | { outcome: 'delivered'; channel: string; sequence: number; id: string; form: 'inline' | 'inJournal' | 'void'; frontEnds: number; failed: string[] }
+  | { outcome: 'delivered'; channel: string; first: number; last: number; form: 'inline' | 'inJournal' | 'void'; frontEnds: number; failed: string[] }
   | { outcome: 'rejected'; code: Rejection['code']; reason: string };
 
 export interface CacheFanOutOptions {
   /** How long a channel's list of live front-ends is reused (a new front-end's first instructions may then come from the journal instead). */
   frontEndCacheMs?: number;
-  /** How long an entry waits for others to share its front-end messages (default 10 ms). */
+  /** How long the first batch of a delivery run waits for others to share its front-end messages (default 10 ms). */
   deliveryLingerMs?: number;
   now?: () => Date;
 }
@@ -32,20 +32,26 @@ interface DeliveryReport {
   failed: string[];
 }
 
-interface PendingBatch {
-  entries: FrontEndEntry[];
-  bytes: number;
-  waiters: Array<{ resolve(report: DeliveryReport): void; reject(err: unknown): void }>;
-  timer?: NodeJS.Timeout;
+interface Waiter {
+  resolve(report: DeliveryReport): void;
+  reject(err: unknown): void;
 }
 
-/** Room for the message wrapper around the entries. */
+/** Batches of one channel waiting for the next delivery run, by first sequence (a batch notified twice is sent once). */
+interface ChannelDeliveries {
+  pending: Map<number, { batch: FrontEndBatch; bytes: number; waiters: Waiter[] }>;
+  timer?: NodeJS.Timeout;
+  running: boolean;
+}
+
+/** Room for the message wrapper around the batches. */
 const ENVELOPE_OVERHEAD = 256;
+const MESSAGE_ROOM = MAX_INLINE_MESSAGE_BYTES - ENVELOPE_OVERHEAD;
 
 /** Raised when no live front-end could be reached; the host retries the message. */
 export class FanOutDeliveryError extends Error {
-  constructor(channel: string, sequence: number, failures: string[]) {
-    super(`fan-out of ${channel}#${sequence} reached no front-end: ${failures.join('; ')}`);
+  constructor(channel: string, first: number, failures: string[]) {
+    super(`fan-out of ${channel}#${first} reached no front-end: ${failures.join('; ')}`);
     this.name = 'FanOutDeliveryError';
   }
 }
@@ -53,12 +59,12 @@ export class FanOutDeliveryError extends Error {
 /**
  * The queue-triggered fan-out. Messages that can never succeed are written to the rejected queue
  * and the handler returns (one attempt, not maxDequeueCount); transient failures throw so the host
- * retries. Every delivery is a copy of a journal entry, so a front-end that misses one fills the
+ * retries. Every delivery is a copy of a journal batch, so a front-end that misses one fills the
  * gap from the journal; that is why one unreachable front-end never fails the others.
  */
 export class CacheFanOut {
   private readonly frontEndCache = new Map<string, { at: number; queues: Promise<string[]> }>();
-  private readonly pending = new Map<string, PendingBatch>();
+  private readonly deliveries = new Map<string, ChannelDeliveries>();
   private readonly frontEndCacheMs: number;
   private readonly deliveryLingerMs: number;
   private readonly now: () => Date;
@@ -76,24 +82,27 @@ export class CacheFanOut {
     const log = invocation.log ?? silentLog;
     const options = { channels: this.ctx.channels, maxEnvelopeBytes: this.ctx.config.maxEnvelopeBytes };
     let message: ClassifiedMessage = classifyInstructionMessage(input, options);
-    if (message.kind === 'claim') message = await this.openClaim(message.blob, options);
+    if (message.kind === 'claim') message = await this.openClaim(message.blob, message.channel, options);
     switch (message.kind) {
       case 'rejected':
         return this.reject(message, input, invocation, log);
-      case 'notice':
-        return this.deliver(message.notice.channel, message.notice.sequence, input, invocation, log);
+      case 'notice': {
+        const { channel, first, last } = message.notice;
+        return this.deliver(channel, first, last, await this.ctx.journal.readBatch(channel, first), input, invocation, log);
+      }
       case 'envelope': {
-        // Enqueued directly: journal it here (idempotent on id), then deliver like any entry.
-        const appended = await this.ctx.journal.append(message.envelope, { now: this.now() });
-        if (appended.voidSequence !== undefined) await this.deliver(message.envelope.channel, appended.voidSequence, input, invocation, log);
-        return this.deliver(message.envelope.channel, appended.sequence, input, invocation, log);
+        // Enqueued directly: journal it here (group commit, idempotent on id), then deliver its batch.
+        const { channel } = message.envelope;
+        const committed = await this.ctx.commits.commit(message.envelope, { announce: false });
+        const { first, last } = committed.batch;
+        return this.deliver(channel, first, last, await this.ctx.journal.readBatch(channel, first), input, invocation, log);
       }
       default:
         throw new Error('unreachable');
     }
   }
 
-  private async openClaim(blob: string, options: { channels: ReadonlySet<string>; maxEnvelopeBytes: number }): Promise<ClassifiedMessage> {
+  private async openClaim(blob: string, channel: string, options: { channels: ReadonlySet<string>; maxEnvelopeBytes: number }): Promise<ClassifiedMessage> {
     const client = this.ctx.journal.container.getBlobClient(blob);
     let text: string;
     try {
@@ -112,7 +121,11 @@ export class CacheFanOut {
     } catch {
       return { kind: 'rejected', code: 'not_json', reason: `the claim-check blob ${blob} is not JSON` };
     }
-    return classifyEnvelope(value, utf8Length(text), options);
+    const classified = classifyEnvelope(value, utf8Length(text), options);
+    if (classified.kind === 'envelope' && classified.envelope.channel !== channel) {
+      return { kind: 'rejected', code: 'invalid_claim_check', reason: `the claim-check blob ${blob} holds an envelope of channel "${classified.envelope.channel}", not "${channel}"` };
+    }
+    return classified;
   }
 
   private async reject(rejection: Rejection, input: unknown, invocation: FanOutInvocation, log: CacheLog): Promise<FanOutOutcome> {
@@ -121,81 +134,101 @@ export class CacheFanOut {
     return { outcome: 'rejected', code: rejection.code, reason: rejection.reason };
   }
 
-  /** The front-end entry for a journal entry: inline, a journal reference when too large, or void. Undefined when there is no entry. */
-  private async frontEndEntry(channel: string, sequence: number, log: CacheLog): Promise<{ entry: FrontEndEntry; bytes: number; form: 'inline' | 'inJournal' | 'void' } | undefined> {
-    const sized = (entry: FrontEndEntry, form: 'inline' | 'inJournal' | 'void') => ({ entry, form, bytes: utf8Length(JSON.stringify(entry)) });
-    let journaled: JournalEntry | undefined;
-    try {
-      journaled = await this.ctx.journal.read(channel, sequence);
-    } catch (err) {
-      if (!(err instanceof JournalEntryInvalidError)) throw err;
-      log.error(`cache: ${err.message}; delivered as void`);
-      return sized({ sequence, id: '00000000-0000-0000-0000-000000000000', void: true }, 'void');
+  private async deliver(channel: string, first: number, last: number, read: BatchRead, input: unknown, invocation: FanOutInvocation, log: CacheLog): Promise<FanOutOutcome> {
+    let batch: FrontEndBatch;
+    let form: 'inline' | 'inJournal' | 'void';
+    if (read.kind === 'batch' && read.batch.last === last) {
+      ({ batch, form } = frontEndBatch(read.batch));
+    } else if (read.kind === 'invalid' && read.last === last) {
+      log.error(`cache: journal batch ${channel}#${first}..${last} is not valid (${read.problem}); delivered as void`);
+      batch = { first, last, void: true };
+      form = 'void';
+    } else {
+      const what = read.kind === 'missing' ? 'no journal batch' : `no journal batch ending at ${last}`;
+      return this.reject({ kind: 'rejected', code: 'journal_entry_not_found', reason: `channel ${channel} has ${what} starting at ${first} (pruned, never written, or another extent)` }, input, invocation, log);
     }
-    if (!journaled) return undefined;
-    const id = journaled.envelope.id;
-    if (!(await this.ctx.journal.isCommitted(journaled))) return sized({ sequence, id, void: true }, 'void');
-    const inline = sized({ sequence, id, envelope: journaled.envelope }, 'inline');
-    return inline.bytes <= MAX_INLINE_MESSAGE_BYTES - ENVELOPE_OVERHEAD ? inline : sized({ sequence, id, inJournal: true }, 'inJournal');
-  }
-
-  private async deliver(channel: string, sequence: number, input: unknown, invocation: FanOutInvocation, log: CacheLog): Promise<FanOutOutcome> {
-    const delivery = await this.frontEndEntry(channel, sequence, log);
-    if (!delivery) {
-      return this.reject({ kind: 'rejected', code: 'journal_entry_not_found', reason: `channel ${channel} has no journal entry ${sequence} (pruned, or never written)` }, input, invocation, log);
-    }
-    const report = await this.batch(channel, delivery.entry, delivery.bytes);
-    if (report.failed.length > 0 && report.failed.length === report.queues - report.gone) throw new FanOutDeliveryError(channel, sequence, report.failed);
-    if (report.failed.length > 0) log.warn(`cache: ${channel}#${sequence} not delivered to ${report.failed.length} of ${report.queues} front-ends (they fill the gap from the journal): ${report.failed.join('; ')}`);
-    return { outcome: 'delivered', channel, sequence, id: delivery.entry.id, form: delivery.form, frontEnds: report.queues - report.gone - report.failed.length, failed: report.failed };
+    const report = await this.enqueueDelivery(channel, batch);
+    if (report.failed.length > 0 && report.failed.length === report.queues - report.gone) throw new FanOutDeliveryError(channel, first, report.failed);
+    if (report.failed.length > 0) log.warn(`cache: ${channel}#${first}..${last} not delivered to ${report.failed.length} of ${report.queues} front-ends (they fill the gap from the journal): ${report.failed.join('; ')}`);
+    return { outcome: 'delivered', channel, first, last, form, frontEnds: report.queues - report.gone - report.failed.length, failed: report.failed };
   }
 
   /**
-   * Entries of concurrent invocations (the host runs a batch in parallel) that are ready within
-   * `deliveryLingerMs` travel in one message per front-end: fewer sends, receives and deletes.
-   * Every invocation still waits for the send that carries its entry.
+   * Batches ready while a delivery run of their channel is in flight, or within
+   * `deliveryLingerMs` of the first, go out together: one message per front-end (more only past
+   * 48 KiB). Runs of one channel never overlap, so the run length grows with the load. Every
+   * invocation still waits for the send that carries its batch.
    */
-  private batch(channel: string, entry: FrontEndEntry, bytes: number): Promise<DeliveryReport> {
-    let batch = this.pending.get(channel);
-    if (batch && batch.bytes + bytes > MAX_INLINE_MESSAGE_BYTES - ENVELOPE_OVERHEAD) {
-      void this.flush(channel, batch);
-      batch = undefined;
+  private enqueueDelivery(channel: string, batch: FrontEndBatch): Promise<DeliveryReport> {
+    let d = this.deliveries.get(channel);
+    if (!d) {
+      d = { pending: new Map(), running: false };
+      this.deliveries.set(channel, d);
     }
-    if (!batch) {
-      const created: PendingBatch = { entries: [], bytes: 0, waiters: [] };
-      created.timer = setTimeout(() => void this.flush(channel, created), this.deliveryLingerMs);
-      this.pending.set(channel, created);
-      batch = created;
-    }
-    batch.entries.push(entry);
-    batch.bytes += bytes + 1;
-    const b = batch;
-    return new Promise((resolve, reject) => b.waiters.push({ resolve, reject }));
+    const entry = d.pending.get(batch.first) ?? { batch, bytes: utf8Length(JSON.stringify(batch)), waiters: [] };
+    d.pending.set(batch.first, entry);
+    const done = new Promise<DeliveryReport>((resolve, reject) => entry.waiters.push({ resolve, reject }));
+    this.schedule(channel, d);
+    return done;
   }
 
-  private async flush(channel: string, batch: PendingBatch): Promise<void> {
-    if (this.pending.get(channel) === batch) this.pending.delete(channel);
-    clearTimeout(batch.timer);
+  private schedule(channel: string, d: ChannelDeliveries): void {
+    if (d.running || d.timer || d.pending.size === 0) return;
+    d.timer = setTimeout(() => {
+      d.timer = undefined;
+      void this.run(channel, d);
+    }, this.deliveryLingerMs);
+  }
+
+  private async run(channel: string, d: ChannelDeliveries): Promise<void> {
+    d.running = true;
+    const taken = [...d.pending.values()].sort((a, b) => a.batch.first - b.batch.first);
+    d.pending.clear();
     try {
-      const entries = [...batch.entries].sort((a, b) => a.sequence - b.sequence);
-      const message: FrontEndMessage = { version: CACHE_PROTOCOL_VERSION, channel, entries };
-      const queues = await this.liveQueues(channel);
-      const encoded = encodeQueueMessage(message);
-      const results = await Promise.allSettled(queues.map((q) => this.ctx.queueService.getQueueClient(q).sendMessage(encoded)));
-      const report: DeliveryReport = { queues: queues.length, gone: 0, failed: [] };
-      results.forEach((r, i) => {
-        if (r.status === 'fulfilled') return;
-        if (isNotFound(r.reason)) {
+      const report = await this.send(channel, taken.map((t) => t.batch));
+      taken.forEach((t) => t.waiters.forEach((w) => w.resolve(report)));
+    } catch (err) {
+      taken.forEach((t) => t.waiters.forEach((w) => w.reject(err)));
+    } finally {
+      d.running = false;
+      this.schedule(channel, d);
+    }
+  }
+
+  private async send(channel: string, batches: FrontEndBatch[]): Promise<DeliveryReport> {
+    const messages: string[] = [];
+    let current: FrontEndBatch[] = [];
+    let bytes = 0;
+    const close = () => {
+      if (current.length === 0) return;
+      const message: FrontEndMessage = { version: CACHE_PROTOCOL_VERSION, channel, batches: current };
+      messages.push(encodeQueueMessage(message));
+      current = [];
+      bytes = 0;
+    };
+    for (const b of batches) {
+      const size = utf8Length(JSON.stringify(b)) + 1;
+      if (bytes + size > MESSAGE_ROOM) close();
+      current.push(b);
+      bytes += size;
+    }
+    close();
+    const queues = await this.liveQueues(channel);
+    const report: DeliveryReport = { queues: queues.length, gone: 0, failed: [] };
+    await Promise.all(queues.map(async (q) => {
+      const client = this.ctx.queueService.getQueueClient(q);
+      try {
+        for (const m of messages) await client.sendMessage(m);
+      } catch (err) {
+        if (isNotFound(err)) {
           report.gone++; // the front-end went away; it catches up from the journal if it returns
           this.frontEndCache.delete(channel);
         } else {
-          report.failed.push(`${queues[i]}: ${describeStorageError(r.reason)}`);
+          report.failed.push(`${q}: ${describeStorageError(err)}`);
         }
-      });
-      batch.waiters.forEach((w) => w.resolve(report));
-    } catch (err) {
-      batch.waiters.forEach((w) => w.reject(err));
-    }
+      }
+    }));
+    return report;
   }
 
   private liveQueues(channel: string): Promise<string[]> {
@@ -207,4 +240,11 @@ export class CacheFanOut {
     queues.catch(() => this.frontEndCache.delete(channel));
     return queues;
   }
+}
+
+/** A journal batch as a front-end receives it: inline when it fits a message alone, else a reference to the journal. */
+export function frontEndBatch(batch: JournalBatch): { batch: FrontEndBatch; form: 'inline' | 'inJournal' } {
+  const inline: FrontEndBatch = { first: batch.first, last: batch.last, entries: batch.entries };
+  if (utf8Length(JSON.stringify(inline)) <= MESSAGE_ROOM) return { batch: inline, form: 'inline' };
+  return { batch: { first: batch.first, last: batch.last, inJournal: true }, form: 'inJournal' };
 }

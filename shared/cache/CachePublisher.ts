@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { CACHE_PROTOCOL_VERSION, MAX_INLINE_MESSAGE_BYTES, utf8Length, type CacheEnvelope, type ClaimCheckMessage, type InstructionNotice } from './CacheEnvelope';
+import { CACHE_PROTOCOL_VERSION, MAX_INLINE_MESSAGE_BYTES, utf8Length, type CacheEnvelope, type ClaimCheckMessage } from './CacheEnvelope';
 import type { CacheContext } from './CacheContext';
 import { CachePublishError } from './CachePublishError';
-import { CLAIMS_PREFIX } from './journalNames';
+import { claimName } from './journalNames';
 import { encodeQueueMessage } from './queueMessageCodec';
 import { recordRejection } from './recordRejection';
 import { toEnvelope } from './toEnvelope';
@@ -28,8 +28,9 @@ export function defaultOrigin(): string {
 
 /**
  * Publishes envelopes in the channel's total order: journal first (the sequence is fixed when
- * publish returns, so awaited publishes are applied in call order), then a small notice on the
- * instructions queue for the fan-out. Idempotent on the envelope id.
+ * publish returns, so awaited publishes are applied in call order), then a small notice per
+ * journal batch on the instructions queue for the fan-out. Idempotent on the envelope id within
+ * the id window (cache.idempotencyMinutes), across processes.
  */
 export class CachePublisher {
   constructor(
@@ -40,11 +41,8 @@ export class CachePublisher {
   /** `input`: an envelope, `{instructions}`, an array of instructions or one instruction. */
   async publish(input: unknown, options: PublishOptions): Promise<PublishResult> {
     const envelope = await this.accept(input, options);
-    // The notice goes out while the id is being settled: whoever settles first (this publisher or
-    // the fan-out) makes the same decision, and a sequence that lost the id race is delivered as void.
-    const result = await this.ctx.journal.append(envelope, { onCreated: (sequence) => this.announce(envelope.channel, sequence, envelope.id) });
-    // A retry of an earlier publish re-announces its sequence: it heals a notice lost in a crash.
-    if (result.duplicate && result.voidSequence === undefined) await this.announce(envelope.channel, result.sequence, envelope.id);
+    // Group commit: concurrent publishes share one journal write and one notice per batch.
+    const result = await this.ctx.commits.commit(envelope);
     return { sequence: result.sequence, id: result.id, duplicate: result.duplicate };
   }
 
@@ -77,17 +75,11 @@ export class CachePublisher {
       await queue.sendMessage(encodeQueueMessage(text));
       return;
     }
-    const blob = `${CLAIMS_PREFIX}${envelope.channel}/${envelope.id.toLowerCase()}.json`;
+    const blob = claimName(envelope.channel, envelope.id);
     await this.ctx.journal.ensureContainer();
     await this.ctx.journal.container.getBlockBlobClient(blob).upload(text, utf8Length(text), { blobHTTPHeaders: { blobContentType: 'application/json' } });
     const claim: ClaimCheckMessage = { version: CACHE_PROTOCOL_VERSION, claimCheck: { blob } };
     await queue.sendMessage(encodeQueueMessage(claim));
-  }
-
-  async announce(channel: string, sequence: number, id: string): Promise<void> {
-    const notice: InstructionNotice = { version: CACHE_PROTOCOL_VERSION, channel, sequence, id };
-    await this.ctx.ensureQueue(this.ctx.config.instructionsQueue);
-    await this.ctx.queueService.getQueueClient(this.ctx.config.instructionsQueue).sendMessage(encodeQueueMessage(notice));
   }
 
   private async refuse(error: CachePublishError, original: string): Promise<never> {

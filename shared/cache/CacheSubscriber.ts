@@ -1,16 +1,15 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { QueueClient } from '@azure/storage-queue';
-import type { AppliedEnvelope, CacheEnvelope } from './CacheEnvelope';
+import type { AppliedEnvelope, JournalEntry } from './CacheEnvelope';
 import type { CacheContext } from './CacheContext';
 import { silentLog, type CacheLog } from './CacheLog';
 import { decideCatchUp, type ColdBootReason } from './decideColdBoot';
 import { toQueueMetadata } from './frontEndMetadata';
 import { frontEndQueueName } from './frontEndQueueName';
-import { JournalEntryInvalidError } from './Journal';
 import { parseFrontEndMessage } from './parseFrontEndMessage';
 import { decodeQueueMessage } from './queueMessageCodec';
-import { SequenceBuffer } from './SequenceBuffer';
+import { BatchBuffer } from './BatchBuffer';
 import { FileSequenceStore, type SequenceStore } from './SequenceStore';
 import { describeStorageError, isNotFound } from './storageErrors';
 
@@ -53,16 +52,17 @@ export interface CacheSubscriberOptions {
   heartbeatMs?: number;
 }
 
-type Pending = { kind: 'envelope'; envelope: CacheEnvelope } | { kind: 'inJournal' } | { kind: 'void' };
+type Pending = { kind: 'entries'; entries: JournalEntry[] } | { kind: 'inJournal' } | { kind: 'void' };
 
 const RECEIVE_BATCH = 32;
 const VISIBILITY_TIMEOUT_SECONDS = 30;
-const JOURNAL_READ_CONCURRENCY = 16;
 
 /**
  * A front-end of one channel: registers a queue (with a heartbeat in its metadata), receives the
- * fan-out's copies, applies them strictly in sequence order exactly once per process lifetime,
- * persists its position, fills gaps from the journal and cold-boots when too far behind.
+ * fan-out's copies of journal batches, applies them strictly in sequence order exactly once per
+ * process lifetime, persists its position once per batch (always a batch end, so the next batch is
+ * the blob named position + 1), fills gaps from the journal and cold-boots when too far behind.
+ * It only reads blobs, never writes them.
  */
 export class CacheSubscriber {
   readonly channel: string;
@@ -73,7 +73,7 @@ export class CacheSubscriber {
   private readonly store: SequenceStore;
   private readonly threshold: number;
   private readonly log: CacheLog;
-  private buffer = new SequenceBuffer<Pending>(0);
+  private buffer = new BatchBuffer<Pending>(0);
   private running = false;
   private loop?: Promise<void>;
   private heartbeatTimer?: NodeJS.Timeout;
@@ -103,7 +103,7 @@ export class CacheSubscriber {
     if (this.running) return;
     await this.register();
     const stored = await this.store.load();
-    if (stored !== undefined) this.buffer = new SequenceBuffer<Pending>(stored);
+    if (stored !== undefined) this.buffer = new BatchBuffer<Pending>(stored);
     await this.catchUp(stored === undefined);
     this.running = true;
     const heartbeatMs = this.options.heartbeatMs ?? this.ctx.config.heartbeatSeconds * 1000;
@@ -185,9 +185,9 @@ export class CacheSubscriber {
         this.report(new Error(`ignored a message of channel "${message.channel}" in ${this.queueName}`), 'receive');
         continue;
       }
-      for (const entry of message.entries) {
-        const pending: Pending = entry.envelope ? { kind: 'envelope', envelope: entry.envelope } : entry.inJournal ? { kind: 'inJournal' } : { kind: 'void' };
-        this.buffer.offer(entry.sequence, pending); // duplicates and applied ones are dropped here
+      for (const b of message.batches) {
+        const pending: Pending = b.entries ? { kind: 'entries', entries: b.entries } : b.inJournal ? { kind: 'inJournal' } : { kind: 'void' };
+        this.buffer.offer(b.first, b.last, pending); // duplicates and applied ones are dropped here
       }
     }
     const highest = this.buffer.highest();
@@ -201,23 +201,24 @@ export class CacheSubscriber {
     return items.length;
   }
 
-  /** Applies every held envelope that is next in order (stops early when asked to stop). */
+  /** Applies every held batch that is next in order (stops early when asked to stop). */
   private async drain(): Promise<void> {
     for (let next = this.buffer.peekNext(); next && this.running; next = this.buffer.peekNext()) {
       let item = next.item;
       if (item.kind === 'inJournal') {
-        const read = await this.readEntry(next.sequence);
-        if (read === 'missing') return this.catchUp(false);
-        item = read;
+        const read = await this.readBatch(next.first);
+        if (read === 'missing' || read.last !== next.last) return this.catchUp(false);
+        item = read.item;
       }
-      await this.applyInOrder(next.sequence, item);
+      await this.applyBatch(next.first, next.last, item);
     }
   }
 
-  private async applyInOrder(sequence: number, item: Pending): Promise<void> {
-    if (item.kind === 'envelope') {
-      const e = item.envelope;
-      if (!(this.options.skipOwnOrigin && this.options.origin !== undefined && e.origin === this.options.origin)) {
+  /** Applies a batch entry by entry, then saves the position once (as Umbraco saves lastsynced once per batch of rows). */
+  private async applyBatch(first: number, last: number, item: Pending): Promise<void> {
+    if (item.kind === 'entries') {
+      for (const { sequence, envelope: e } of item.entries) {
+        if (this.options.skipOwnOrigin && this.options.origin !== undefined && e.origin === this.options.origin) continue;
         try {
           await this.options.apply({ sequence, id: e.id, channel: e.channel, origin: e.origin, createdAt: e.createdAt, instructions: e.instructions });
         } catch (err) {
@@ -225,21 +226,18 @@ export class CacheSubscriber {
         }
       }
     }
-    this.buffer.markApplied(sequence);
-    await this.store.save(sequence);
+    this.buffer.markApplied(first, last);
+    await this.store.save(last);
   }
 
-  /** An entry read from the journal, settled (void unless it owns its id). */
-  private async readEntry(sequence: number): Promise<Pending | 'missing'> {
-    try {
-      const entry = await this.ctx.journal.read(this.channel, sequence);
-      if (!entry) return 'missing';
-      return (await this.ctx.journal.isCommitted(entry)) ? { kind: 'envelope', envelope: entry.envelope } : { kind: 'void' };
-    } catch (err) {
-      if (!(err instanceof JournalEntryInvalidError)) throw err;
-      this.report(err, 'journal');
-      return { kind: 'void' };
-    }
+  /** The batch starting at `first` from the journal (void, reported, when it is not a valid batch). */
+  private async readBatch(first: number): Promise<{ last: number; item: Pending } | 'missing'> {
+    const read = await this.ctx.journal.readBatch(this.channel, first);
+    if (read.kind === 'missing') return 'missing';
+    if (read.kind === 'batch') return { last: read.batch.last, item: { kind: 'entries', entries: read.batch.entries } };
+    if (read.last === undefined) throw new Error(`journal batch ${this.channel}#${first} is not valid and has no "last" metadata: ${read.problem}`);
+    this.report(new Error(`journal batch ${this.channel}#${first}..${read.last} is not valid (${read.problem}); skipped`), 'journal');
+    return { last: read.last, item: { kind: 'void' } };
   }
 
   /**
@@ -249,13 +247,13 @@ export class CacheSubscriber {
   private async catchUp(fresh: boolean): Promise<void> {
     this.lastJournalCheck = Date.now();
     this.gapSince = undefined;
-    const head = await this.ctx.journal.head(this.channel);
+    const head = (await this.ctx.journal.head(this.channel)).last;
     const last = this.lastApplied;
-    const nextExists = fresh || head <= last ? true : await this.ctx.journal.exists(this.channel, last + 1);
+    const nextExists = fresh || head <= last ? true : (await this.ctx.journal.batchLast(this.channel, last + 1)) !== undefined;
     const decision = decideCatchUp({ lastApplied: fresh ? undefined : last, head, nextExists, threshold: this.threshold });
     switch (decision.action) {
       case 'start-at-head':
-        this.buffer = new SequenceBuffer<Pending>(decision.head);
+        this.buffer = new BatchBuffer<Pending>(decision.head);
         await this.store.save(decision.head);
         this.log.info(`cache: ${this.queueName} starts at the head of ${this.channel} (${decision.head})`);
         return;
@@ -264,26 +262,20 @@ export class CacheSubscriber {
       case 'cold-boot':
         return this.coldBoot(decision.reason, decision.skipTo);
       case 'replay':
-        await this.replay(decision.from, decision.to);
+        await this.replay(decision.to);
         return this.dropBeyond(head);
     }
   }
 
-  private async replay(from: number, to: number): Promise<void> {
-    for (let start = from; start <= to; start += JOURNAL_READ_CONCURRENCY) {
-      const sequences: number[] = [];
-      for (let s = start; s <= Math.min(to, start + JOURNAL_READ_CONCURRENCY - 1); s++) if (s > this.lastApplied) sequences.push(s);
-      const entries = await Promise.all(sequences.map(async (s) => {
-        const held = this.buffer.get(s);
-        return held && held.kind !== 'inJournal' ? held : this.readEntry(s);
-      }));
-      for (let i = 0; i < sequences.length; i++) {
-        const entry = entries[i];
-        if (sequences[i] <= this.lastApplied) continue;
-        // Pruned while we were reading: nothing left to replay from.
-        if (entry === 'missing') return this.coldBoot('journal-pruned', await this.ctx.journal.head(this.channel));
-        await this.applyInOrder(sequences[i], entry);
-      }
+  /** Follows the chain from the position to `to`, batch by batch (held copies first, else the journal). */
+  private async replay(to: number): Promise<void> {
+    while (this.lastApplied < to) {
+      const first = this.lastApplied + 1;
+      const held = this.buffer.get(first);
+      const batch = held && held.item.kind !== 'inJournal' ? held : await this.readBatch(first);
+      // Pruned while we were reading: nothing left to replay from.
+      if (batch === 'missing') return this.coldBoot('journal-pruned', (await this.ctx.journal.head(this.channel)).last);
+      await this.applyBatch(first, batch.last, batch.item);
     }
   }
 
@@ -296,7 +288,7 @@ export class CacheSubscriber {
   private async coldBoot(reason: ColdBootReason, skipTo: number): Promise<void> {
     const lastApplied = this.lastApplied;
     // As Umbraco: store the new position first, then rebuild; a crash mid-rebuild rebuilds on restart anyway.
-    if (skipTo < lastApplied) this.buffer = new SequenceBuffer<Pending>(skipTo);
+    if (skipTo < lastApplied) this.buffer = new BatchBuffer<Pending>(skipTo);
     else this.buffer.skipTo(skipTo);
     await this.store.save(skipTo);
     this.log.warn(`cache: ${this.queueName} cold boot (${reason}): position ${lastApplied} -> ${skipTo}`);

@@ -31,7 +31,7 @@ export class InstructionQueuePump {
     private readonly handler: TriggerHandler,
     options: PumpOptions = {},
   ) {
-    this.o = { batchSize: 16, maxDequeueCount: 5, visibilityTimeoutSeconds: 5, maxPollingIntervalMs: 2000, ...options };
+    this.o = { batchSize: 32, maxDequeueCount: 5, visibilityTimeoutSeconds: 5, maxPollingIntervalMs: 2000, ...options };
   }
 
   /** Receives one batch, runs it, returns how many messages it held. */

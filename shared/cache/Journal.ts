@@ -1,52 +1,52 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { CACHE_PROTOCOL_VERSION, type CacheEnvelope, type JournalEntry } from './CacheEnvelope';
-import { headHintName, idIndexName, journalEntryName, journalEntryPrefix, sequenceOfEntryName } from './journalNames';
+import { CACHE_PROTOCOL_VERSION, type JournalBatch } from './CacheEnvelope';
+import { batchName, firstOfBatchName, headHintName, journalEntryPrefix } from './journalNames';
+import { parseJournalBatch } from './parseJournalBatch';
 import { isConditionFailed, isNotFound } from './storageErrors';
-import { validateEnvelope } from './validateEnvelope';
 
-export interface AppendResult {
-  sequence: number;
-  id: string;
-  /** True when the id was already journaled (by an earlier or a concurrent publish). */
-  duplicate: boolean;
-  /** A sequence this call wrote but that lost the id race and carries nothing (front-ends skip it). */
-  voidSequence?: number;
+export type BatchRead =
+  | { kind: 'batch'; batch: JournalBatch }
+  | { kind: 'missing' }
+  /** Not a valid batch (hand-edited or foreign); `last` from the blob's metadata when it has one. */
+  | { kind: 'invalid'; first: number; last?: number; problem: string };
+
+export interface BatchSpan {
+  first: number;
+  last: number;
 }
 
-/** A journal entry whose blob is not a valid entry (hand-edited or foreign); front-ends treat it as void. */
-export class JournalEntryInvalidError extends Error {
-  constructor(readonly sequence: number, problem: string) {
-    super(`journal entry ${sequence} is not valid: ${problem}`);
-    this.name = 'JournalEntryInvalidError';
+/** The journal of a channel cannot be followed past a blob whose extent is unknown. */
+export class JournalChainError extends Error {
+  constructor(channel: string, first: number, problem: string) {
+    super(`the journal of channel ${channel} is broken at batch ${first}: ${problem}`);
+    this.name = 'JournalChainError';
   }
 }
 
-const MAX_APPEND_ATTEMPTS = 200;
-/** Far below any retention (at least 1 h): an entry this young cannot have been pruned. */
-const WARM_MS = 60_000;
+export interface JournalOptions {
+  /** Least time between two head-hint writes of one channel by this process (default 500 ms). */
+  hintIntervalMs?: number;
+}
 
 /**
- * The durable per-channel journal: blob `{channel}/seq/{sequence:020}.json` per envelope.
- *
- * Invariants (docs/cache-protocol.md):
- * - Entries form a contiguous range: sequence s is only created (If-None-Match: *) after s-1 was
- *   seen to exist, so "exists" is monotone and a missing entry below the head means "pruned".
- * - `{channel}/head.json` is a hint that never exceeds the real head and only moves forward
- *   (If-Match); the janitor never prunes at or above it, so creating at hint+1 can never land in a
- *   pruned range.
- * - `{channel}/ids/{id}.json` is created once (If-None-Match: *) and decides which entry owns an
- *   envelope id; entries whose id is owned by another sequence are void. Anyone (publisher,
- *   fan-out, front-end) may settle an unowned entry, so a publisher crash between steps never
- *   leaves front-ends disagreeing.
+ * Storage side of a channel's journal (docs/cache-protocol.md, *Journal*): batch blobs
+ * `{channel}/seq/{first:020}.json`, created once with If-None-Match: *, that tile the sequence
+ * space (the batch after the one ending at p is the blob named p + 1), and the head hint
+ * `{channel}/head.json`, which never runs ahead of the head and only moves forward.
+ * Group commit and the id window live in GroupCommit; this class only reads and writes blobs.
  */
 export class Journal {
   private ensured?: Promise<void>;
-  private readonly turns = new Map<string, Promise<void>>();
-  private readonly lastCreated = new Map<string, { sequence: number; at: number }>();
-  private readonly hintCache = new Map<string, { sequence: number; etag?: string }>();
-  private readonly hintWriters = new Map<string, { target: number; active?: boolean; waiters: Array<{ sequence: number; resolve(): void; reject(err: unknown): void }> }>();
+  private readonly hintCache = new Map<string, { span: BatchSpan; etag?: string }>();
+  private readonly hintWriters = new Map<string, { target: BatchSpan; active: boolean; lastWrite: number; waiters: Array<{ last: number; resolve(): void; reject(err: unknown): void }> }>();
+  private readonly hintIntervalMs: number;
 
-  constructor(readonly container: ContainerClient) {}
+  constructor(
+    readonly container: ContainerClient,
+    options: JournalOptions = {},
+  ) {
+    this.hintIntervalMs = options.hintIntervalMs ?? 500;
+  }
 
   ensureContainer(): Promise<void> {
     this.ensured ??= this.container.createIfNotExists().then(
@@ -59,175 +59,131 @@ export class Journal {
     return this.ensured;
   }
 
-  async read(channel: string, sequence: number): Promise<JournalEntry | undefined> {
-    const text = await this.download(journalEntryName(channel, sequence));
-    if (text === undefined) return undefined;
-    let entry: unknown;
+  async readBatch(channel: string, first: number): Promise<BatchRead> {
+    let text: string;
+    let metadata: Record<string, string> | undefined;
     try {
-      entry = JSON.parse(text);
-    } catch {
-      throw new JournalEntryInvalidError(sequence, 'not JSON');
+      const res = await this.container.getBlobClient(batchName(channel, first)).download();
+      metadata = res.metadata;
+      text = await streamToString(res.readableStreamBody);
+    } catch (err) {
+      if (isNotFound(err)) return { kind: 'missing' };
+      throw err;
     }
-    const e = entry as Partial<JournalEntry>;
-    if (e?.version !== CACHE_PROTOCOL_VERSION || e.sequence !== sequence) throw new JournalEntryInvalidError(sequence, 'wrong version or sequence');
-    const check = validateEnvelope(e.envelope);
-    if (!check.ok) throw new JournalEntryInvalidError(sequence, check.errors.join('; '));
-    if (check.envelope.channel !== channel) throw new JournalEntryInvalidError(sequence, `belongs to channel "${check.envelope.channel}"`);
-    return entry as JournalEntry;
+    const parsed = parseJournalBatch(text, channel, first);
+    if (typeof parsed !== 'string') return { kind: 'batch', batch: parsed };
+    return { kind: 'invalid', first, last: lastOf(metadata, first), problem: parsed };
   }
 
-  async exists(channel: string, sequence: number): Promise<boolean> {
-    if (sequence < 1) return true;
-    return this.container.getBlobClient(journalEntryName(channel, sequence)).exists();
-  }
-
-  /** The head hint and its ETag. Falls back to listing when the hint blob is missing (new or damaged journal). */
-  async readHint(channel: string): Promise<{ sequence: number; etag?: string }> {
-    const blob = this.container.getBlobClient(headHintName(channel));
+  /** `last` of the batch starting at `first` from its metadata (one HEAD request); undefined when there is none. */
+  async batchLast(channel: string, first: number): Promise<number | undefined> {
     try {
-      const res = await blob.download();
-      const text = await streamToString(res.readableStreamBody);
-      const sequence = Number((JSON.parse(text) as { sequence?: unknown }).sequence);
-      if (Number.isSafeInteger(sequence) && sequence >= 0) {
-        this.hintCache.set(channel, { sequence, etag: res.etag });
-        return { sequence, etag: res.etag };
+      const props = await this.container.getBlobClient(batchName(channel, first)).getProperties();
+      const last = lastOf(props.metadata, first);
+      if (last === undefined) throw new JournalChainError(channel, first, 'the blob has no valid "last" metadata');
+      return last;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Creates the batch blob unless any blob has that name; false when one does. */
+  async createBatch(batch: JournalBatch): Promise<boolean> {
+    const body = JSON.stringify(batch);
+    try {
+      await this.container.getBlockBlobClient(batchName(batch.channel, batch.first)).upload(body, Buffer.byteLength(body), {
+        conditions: { ifNoneMatch: '*' },
+        metadata: { last: String(batch.last), batchid: batch.batchId },
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** The head hint, or undefined when it is missing or not readable (a new or damaged journal). */
+  async readHint(channel: string): Promise<BatchSpan | undefined> {
+    try {
+      const res = await this.container.getBlobClient(headHintName(channel)).download();
+      const value = JSON.parse(await streamToString(res.readableStreamBody)) as Partial<BatchSpan> & { version?: unknown };
+      const { first, last } = value;
+      if (value.version === CACHE_PROTOCOL_VERSION && Number.isSafeInteger(first) && Number.isSafeInteger(last) && first! >= 1 && last! >= first!) {
+        const span = { first: first!, last: last! };
+        const cached = this.hintCache.get(channel);
+        if (!cached || cached.span.last <= span.last) this.hintCache.set(channel, { span, etag: res.etag });
+        return span;
       }
     } catch (err) {
       if (!isNotFound(err) && !(err instanceof SyntaxError)) throw err;
     }
-    return { sequence: await this.listHighest(channel) };
-  }
-
-  /** The newest sequence (0 when the journal is empty): the hint, then probing forward. */
-  async head(channel: string): Promise<number> {
-    return this.findHead(channel, (await this.readHint(channel)).sequence);
-  }
-
-  /** Given that `known` exists, the highest existing sequence: gallop forward, then bisect. */
-  async findHead(channel: string, known: number): Promise<number> {
-    let low = known;
-    let step = 1;
-    while (await this.exists(channel, low + step)) {
-      low += step;
-      step *= 2;
-    }
-    let high = low + step; // missing
-    while (high - low > 1) {
-      const mid = Math.floor((low + high) / 2);
-      if (await this.exists(channel, mid)) low = mid;
-      else high = mid;
-    }
-    return low;
-  }
-
-  /** Sequence that owns `id`, if any. */
-  async owner(channel: string, id: string): Promise<number | undefined> {
-    const text = await this.download(idIndexName(channel, id));
-    if (text === undefined) return undefined;
-    const sequence = Number((JSON.parse(text) as { sequence?: unknown }).sequence);
-    if (!Number.isSafeInteger(sequence)) throw new Error(`id index of ${id} in channel ${channel} is damaged`);
-    return sequence;
-  }
-
-  /** Makes `sequence` the owner of `id` unless someone was first; returns the owner. */
-  async claimId(channel: string, id: string, sequence: number): Promise<number> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await this.upload(idIndexName(channel, id), JSON.stringify({ sequence }), { ifNoneMatch: '*' });
-        return sequence;
-      } catch (err) {
-        if (!isConditionFailed(err)) throw err;
-      }
-      const owner = await this.owner(channel, id);
-      if (owner !== undefined) return owner;
-    }
-    throw new Error(`could not settle the owner of id ${id} in channel ${channel}`);
-  }
-
-  /** Whether an entry is the one that owns its envelope id (settling it if nobody has). */
-  async isCommitted(entry: JournalEntry): Promise<boolean> {
-    const { channel, id } = entry.envelope;
-    const owner = (await this.owner(channel, id)) ?? (await this.claimId(channel, id, entry.sequence));
-    return owner === entry.sequence;
+    return undefined;
   }
 
   /**
-   * Appends an envelope at the next free sequence, idempotently on its id. Appends of one process
-   * to one channel take turns for the conditional create only (they would just race each other
-   * for the same slot); settling the id, moving the hint and `onCreated` (the publisher's notice)
-   * run in parallel after the turn.
+   * The newest batch (`{first: 0, last: 0}` for an empty journal): the hint, then following the
+   * chain with HEAD requests. Without a hint the walk starts at sequence 1 (what a front-end, which
+   * may not list blobs, does); `listWhenNoHint` lists the channel's batches instead.
    */
-  async append(envelope: CacheEnvelope, options: { now?: Date; onCreated?: (sequence: number) => Promise<void> } = {}): Promise<AppendResult> {
-    const { channel, id } = envelope;
-    await this.ensureContainer();
-    const existing = await this.owner(channel, id);
-    if (existing !== undefined) return { sequence: existing, id, duplicate: true };
-
-    const previous = this.turns.get(channel) ?? Promise.resolve();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const mine = previous.then(() => gate);
-    this.turns.set(channel, mine);
-    let candidate: number;
-    try {
-      await previous;
-      candidate = await this.create(envelope, options.now ?? new Date());
-    } finally {
-      release();
-      if (this.turns.get(channel) === mine) this.turns.delete(channel);
+  async head(channel: string, options: { listWhenNoHint?: boolean } = {}): Promise<BatchSpan> {
+    let span = await this.readHint(channel);
+    if (!span && options.listWhenNoHint) {
+      const first = await this.newestByListing(channel);
+      if (first !== undefined) span = { first, last: (await this.batchLast(channel, first)) ?? first };
     }
-    const [owner] = await Promise.all([this.claimId(channel, id, candidate), this.advanceHint(channel, candidate), options.onCreated?.(candidate)]);
-    if (owner === candidate) return { sequence: candidate, id, duplicate: false };
-    return { sequence: owner, id, duplicate: true, voidSequence: candidate };
-  }
-
-  /** One conditional create at the first free sequence; returns it. */
-  private async create(envelope: CacheEnvelope, now: Date): Promise<number> {
-    const { channel, id } = envelope;
-    // Warm: this process appended a moment ago, so that sequence exists and is far from any pruning;
-    // start after it without reading the hint. Cold: the hint (never ahead of the head, never pruned).
-    const recent = this.lastCreated.get(channel);
-    const warm = recent !== undefined && Date.now() - recent.at < WARM_MS;
-    let candidate = (warm ? recent.sequence : (await this.readHint(channel)).sequence) + 1;
-    let conflicts = 0;
+    span ??= { first: 0, last: 0 };
     for (;;) {
-      const entry: JournalEntry = { version: CACHE_PROTOCOL_VERSION, sequence: candidate, journaledAt: now.toISOString(), envelope };
-      try {
-        await this.upload(journalEntryName(channel, candidate), JSON.stringify(entry), { ifNoneMatch: '*' }, { envelopeid: id });
-        this.lastCreated.set(channel, { sequence: candidate, at: Date.now() });
-        return candidate;
-      } catch (err) {
-        if (!isConditionFailed(err)) throw err;
-        if (++conflicts >= MAX_APPEND_ATTEMPTS) throw new Error(`could not append to channel ${channel}: ${conflicts} conflicting writers`);
-        // A few steps cover other publishing processes; a stale start is skipped by probing.
-        candidate = conflicts < 4 ? candidate + 1 : (await this.findHead(channel, candidate)) + 1;
-      }
+      const last = await this.batchLast(channel, span.last + 1);
+      if (last === undefined) return span;
+      span = { first: span.last + 1, last };
     }
   }
 
+  /** `first` of the newest batch blob by listing; undefined when there is none. */
+  async newestByListing(channel: string): Promise<number | undefined> {
+    let newest: number | undefined;
+    try {
+      for await (const page of this.container.listBlobsFlat({ prefix: journalEntryPrefix(channel) }).byPage({ maxPageSize: 5000 })) {
+        for (const item of page.segment.blobItems) {
+          const first = firstOfBatchName(item.name);
+          if (first !== undefined && (newest === undefined || first > newest)) newest = first;
+        }
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err; // no container yet: an empty journal
+    }
+    return newest;
+  }
+
   /**
-   * Moves the head hint forward to `sequence` (never back). Concurrent advances of one process
-   * coalesce into one write of the highest; other processes' writes are detected by ETag.
+   * Moves the head hint forward to the batch `span` (never back), in the background of commits:
+   * one write in flight per channel, at most one per `hintIntervalMs`, coalesced to the highest
+   * batch asked for. Other processes' writes are detected by ETag. Resolves once a write covers
+   * `span.last` (callers need not wait).
    */
-  advanceHint(channel: string, sequence: number): Promise<void> {
+  advanceHint(channel: string, span: BatchSpan): Promise<void> {
     let writer = this.hintWriters.get(channel);
     if (!writer) {
-      writer = { target: 0, waiters: [] };
+      writer = { target: span, active: false, lastWrite: 0, waiters: [] };
       this.hintWriters.set(channel, writer);
     }
     const w = writer;
-    w.target = Math.max(w.target, sequence);
-    // Each caller waits for the first write that covers its sequence, not for the writer to go idle.
-    const done = new Promise<void>((resolve, reject) => w.waiters.push({ sequence, resolve, reject }));
+    if (span.last > w.target.last) w.target = span;
+    const done = new Promise<void>((resolve, reject) => w.waiters.push({ last: span.last, resolve, reject }));
     if (!w.active) {
       w.active = true; // set before the writer runs: it may finish without ever suspending
       void (async () => {
         try {
-          while ((this.hintCache.get(channel)?.sequence ?? -1) < w.target) {
+          while ((this.hintCache.get(channel)?.span.last ?? -1) < w.target.last) {
+            const wait = w.lastWrite + this.hintIntervalMs - Date.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
             const target = w.target;
             await this.writeHint(channel, target);
-            const covered = w.waiters.filter((x) => x.sequence <= target);
-            w.waiters = w.waiters.filter((x) => x.sequence > target);
+            w.lastWrite = Date.now();
+            const covered = w.waiters.filter((x) => x.last <= target.last);
+            w.waiters = w.waiters.filter((x) => x.last > target.last);
             covered.forEach((x) => x.resolve());
           }
           w.waiters.splice(0).forEach((x) => x.resolve());
@@ -241,55 +197,35 @@ export class Journal {
     return done;
   }
 
-  private async writeHint(channel: string, sequence: number): Promise<void> {
-    let known = this.hintCache.get(channel) ?? (await this.readHint(channel));
-    for (let attempt = 0; attempt < 10 && known.sequence < sequence; attempt++) {
+  private async writeHint(channel: string, span: BatchSpan): Promise<void> {
+    if (!this.hintCache.has(channel)) await this.readHint(channel);
+    let known = this.hintCache.get(channel);
+    for (let attempt = 0; attempt < 10 && (known?.span.last ?? -1) < span.last; attempt++) {
       try {
-        const body = JSON.stringify({ sequence });
+        const body = JSON.stringify({ version: CACHE_PROTOCOL_VERSION, first: span.first, last: span.last });
         const res = await this.container.getBlockBlobClient(headHintName(channel)).upload(body, Buffer.byteLength(body), {
-          conditions: known.etag ? { ifMatch: known.etag } : { ifNoneMatch: '*' },
+          conditions: known?.etag ? { ifMatch: known.etag } : { ifNoneMatch: '*' },
           blobHTTPHeaders: { blobContentType: 'application/json' },
         });
-        this.hintCache.set(channel, { sequence, etag: res.etag });
+        this.hintCache.set(channel, { span, etag: res.etag });
         return;
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
       }
-      known = await this.readHint(channel);
+      this.hintCache.delete(channel);
+      await this.readHint(channel);
+      known = this.hintCache.get(channel);
     }
     // Lost every race: someone else keeps it moving; the hint only has to be safe, not current.
-    this.hintCache.set(channel, { ...known, sequence: Math.max(known.sequence, sequence) });
+    if (!known || known.span.last < span.last) this.hintCache.set(channel, { span, etag: known?.etag });
   }
+}
 
-  private async listHighest(channel: string): Promise<number> {
-    let highest = 0;
-    try {
-      for await (const page of this.container.listBlobsFlat({ prefix: journalEntryPrefix(channel) }).byPage({ maxPageSize: 5000 })) {
-        for (const item of page.segment.blobItems) highest = Math.max(highest, sequenceOfEntryName(item.name) ?? 0);
-      }
-    } catch (err) {
-      if (!isNotFound(err)) throw err; // no container yet: an empty journal
-    }
-    return highest;
-  }
-
-  private async download(name: string): Promise<string | undefined> {
-    try {
-      const res = await this.container.getBlobClient(name).download();
-      return await streamToString(res.readableStreamBody);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  private async upload(name: string, body: string, conditions: { ifNoneMatch?: string; ifMatch?: string }, metadata?: Record<string, string>): Promise<void> {
-    await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
-      conditions,
-      metadata,
-      blobHTTPHeaders: { blobContentType: 'application/json' },
-    });
-  }
+function lastOf(metadata: Record<string, string> | undefined, first: number): number | undefined {
+  const raw = metadata?.last;
+  if (raw === undefined || !/^\d{1,16}$/.test(raw)) return undefined;
+  const last = Number(raw);
+  return Number.isSafeInteger(last) && last >= first ? last : undefined;
 }
 
 export async function streamToString(stream: NodeJS.ReadableStream | undefined): Promise<string> {

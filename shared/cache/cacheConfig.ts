@@ -25,8 +25,10 @@ export interface CacheConfig {
   staleTimeoutMinutes: number;
   /** How often subscribers refresh their heartbeat. */
   heartbeatSeconds: number;
-  /** Journal entries older than this are pruned (the newest is always kept); also the idempotency window. */
+  /** Journal batches older than this are pruned (the newest is always kept). */
   retentionHours: number;
+  /** How long after its commit an envelope id is recognised by every publisher (at most half the retention). */
+  idempotencyMinutes: number;
   /** Journal entries a front-end may be behind before it cold-boots instead (Umbraco's MaxProcessingInstructionCount). */
   coldBootThreshold: number;
   /** Largest accepted envelope in UTF-8 bytes of JSON. */
@@ -40,13 +42,14 @@ export const CACHE_DEFAULTS = {
   staleTimeoutMinutes: 10,
   heartbeatSeconds: 60,
   retentionHours: 48,
+  idempotencyMinutes: 10,
   coldBootThreshold: 1000,
   maxEnvelopeBytes: MAX_ENVELOPE_BYTES,
 } as const;
 
 const KEYS = [
   'storage', 'channels', 'instructionsQueue', 'journalContainer', 'frontEndQueuePrefix', 'staleTimeoutMinutes',
-  'heartbeatSeconds', 'retentionHours', 'coldBootThreshold', 'maxEnvelopeBytes',
+  'heartbeatSeconds', 'retentionHours', 'idempotencyMinutes', 'coldBootThreshold', 'maxEnvelopeBytes',
 ];
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const PREFIX = /^(?=.{1,10}$)[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -91,6 +94,9 @@ export function parseCacheConfig(raw: unknown, where: string, defaultStorage?: S
   const heartbeatSeconds = num(c.heartbeatSeconds, `${where}.heartbeatSeconds`, CACHE_DEFAULTS.heartbeatSeconds, 1);
   if (heartbeatSeconds * 2 > staleTimeoutMinutes * 60) throw new ConfigError(`${where}.heartbeatSeconds`, 'must be at most half of staleTimeoutMinutes, or live front-ends look stale');
   const retentionHours = num(c.retentionHours, `${where}.retentionHours`, CACHE_DEFAULTS.retentionHours, 1);
+  const idempotencyMinutes = num(c.idempotencyMinutes, `${where}.idempotencyMinutes`, CACHE_DEFAULTS.idempotencyMinutes, 1);
+  // A publisher trusts a chain end it saw within the window: it must still exist (not be pruned).
+  if (idempotencyMinutes > retentionHours * 30) throw new ConfigError(`${where}.idempotencyMinutes`, `must be at most half of retentionHours (${retentionHours * 30})`);
   const coldBootThreshold = num(c.coldBootThreshold, `${where}.coldBootThreshold`, CACHE_DEFAULTS.coldBootThreshold, 1, true);
   const maxEnvelopeBytes = num(c.maxEnvelopeBytes, `${where}.maxEnvelopeBytes`, CACHE_DEFAULTS.maxEnvelopeBytes, 1024, true);
   if (maxEnvelopeBytes > 4 * 1024 * 1024) throw new ConfigError(`${where}.maxEnvelopeBytes`, 'must be at most 4194304 (4 MiB)');
@@ -106,6 +112,7 @@ export function parseCacheConfig(raw: unknown, where: string, defaultStorage?: S
     staleTimeoutMinutes,
     heartbeatSeconds,
     retentionHours,
+    idempotencyMinutes,
     coldBootThreshold,
     maxEnvelopeBytes,
   };

@@ -1,5 +1,5 @@
 import { CACHE_PROTOCOL_VERSION, utf8Length, type CacheEnvelope, type InstructionNotice } from './CacheEnvelope';
-import { UUID_PATTERN, isChannelName, isObject, validateEnvelope } from './validateEnvelope';
+import { isChannelName, isObject, validateEnvelope } from './validateEnvelope';
 
 /** Stable codes of messages that can never succeed; they go to the rejected queue after one attempt. */
 export type RejectionCode =
@@ -23,10 +23,11 @@ export interface Rejection {
 export type ClassifiedMessage =
   | Rejection
   | { kind: 'notice'; notice: InstructionNotice }
-  | { kind: 'claim'; blob: string }
+  | { kind: 'claim'; blob: string; channel: string }
   | { kind: 'envelope'; envelope: CacheEnvelope; bytes: number };
 
-export const CLAIM_BLOB_PATTERN = /^claims\/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,199}$/;
+/** `{channel}/claims/{name}`: inside the channel's prefix of the journal container. */
+export const CLAIM_BLOB_PATTERN = /^([a-z0-9](?:-?[a-z0-9])*)\/claims\/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,199}$/;
 
 export interface ClassifyOptions {
   channels: ReadonlySet<string>;
@@ -61,12 +62,14 @@ export function classifyInstructionMessage(input: unknown, options: ClassifyOpti
   if ('claimCheck' in value) {
     const claim = value.claimCheck;
     const blob = isObject(claim) ? claim.blob : undefined;
-    if (typeof blob !== 'string' || !CLAIM_BLOB_PATTERN.test(blob) || blob.includes('..') || Object.keys(value).some((k) => k !== 'version' && k !== 'claimCheck')) {
-      return reject('invalid_claim_check', 'claimCheck must be {"blob": "claims/<name>"} naming a blob in the journal container, and nothing else beside version');
+    const match = typeof blob === 'string' && !blob.includes('..') ? CLAIM_BLOB_PATTERN.exec(blob) : null;
+    if (!match || Object.keys(value).some((k) => k !== 'version' && k !== 'claimCheck') || Object.keys(claim as object).some((k) => k !== 'blob')) {
+      return reject('invalid_claim_check', 'claimCheck must be {"blob": "{channel}/claims/<name>"} naming a blob in the journal container, and nothing else beside version');
     }
-    return { kind: 'claim', blob };
+    if (!options.channels.has(match[1]!)) return unknownChannel(match[1]!, options);
+    return { kind: 'claim', blob: blob as string, channel: match[1]! };
   }
-  if ('sequence' in value && !('instructions' in value)) return classifyNotice(value, options);
+  if ('first' in value && !('instructions' in value)) return classifyNotice(value, options);
   return classifyEnvelope(value, utf8Length(messageText(input)), options);
 }
 
@@ -83,12 +86,13 @@ export function classifyEnvelope(value: unknown, bytes: number, options: Classif
 
 function classifyNotice(value: Record<string, unknown>, options: ClassifyOptions): ClassifiedMessage {
   const errors: string[] = [];
+  const positive = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1;
   if (!isChannelName(value.channel)) errors.push('channel must be a channel name');
-  if (typeof value.sequence !== 'number' || !Number.isSafeInteger(value.sequence) || value.sequence < 1) errors.push('sequence must be a positive integer');
-  if (typeof value.id !== 'string' || !UUID_PATTERN.test(value.id)) errors.push('id must be a UUID');
-  const extra = Object.keys(value).filter((k) => !['version', 'channel', 'sequence', 'id'].includes(k));
+  if (!positive(value.first)) errors.push('first must be a positive integer');
+  if (!positive(value.last) || (positive(value.first) && value.last < value.first)) errors.push('last must be an integer at least first');
+  const extra = Object.keys(value).filter((k) => !['version', 'channel', 'first', 'last'].includes(k));
   if (extra.length) errors.push(`unknown fields: ${extra.join(', ')}`);
-  if (errors.length) return reject('invalid_notice', `not a valid journal notice: ${errors.join('; ')}`);
+  if (errors.length) return reject('invalid_notice', `not a valid batch notice: ${errors.join('; ')}`);
   const notice = value as unknown as InstructionNotice;
   if (!options.channels.has(notice.channel)) return unknownChannel(notice.channel, options);
   return { kind: 'notice', notice };

@@ -1,6 +1,6 @@
 import type { CacheContext } from './CacheContext';
 import { silentLog, type CacheLog } from './CacheLog';
-import { CLAIMS_PREFIX, idIndexName, journalEntryPrefix, sequenceOfEntryName } from './journalNames';
+import { claimsPrefix, firstOfBatchName, journalEntryPrefix } from './journalNames';
 import { listFrontEnds } from './listFrontEnds';
 import { describeStorageError, isNotFound } from './storageErrors';
 
@@ -8,7 +8,7 @@ export interface ChannelJanitorReport {
   channel: string;
   /** Newest sequence in the journal. */
   head: number;
-  /** Oldest sequence still in the journal after pruning (undefined: empty). */
+  /** First sequence of the oldest batch still in the journal after pruning (undefined: none listed). */
   oldest: number | undefined;
   pruned: number;
   frontEnds: { live: number; stale: number; deleted: string[] };
@@ -27,29 +27,28 @@ const DELETE_CONCURRENCY = 32;
 
 /**
  * Housekeeping, per channel: deletes front-end queues whose heartbeat is older than the stale
- * timeout, prunes journal entries older than the retention (never the newest, never at or above
- * the head hint, so publishers can never re-create a pruned sequence), and reports figures.
+ * timeout, prunes journal batches older than the retention from the oldest (never the batch the
+ * head hint names nor any after it, so the chain a publisher or front-end follows from the hint
+ * is never cut), prunes the channel's claim checks past retention, and reports figures.
  * One channel's failure does not stop the others; it is reported in its `error`.
  */
 export async function runCacheJanitor(ctx: CacheContext, options: { now?: Date; log?: CacheLog } = {}): Promise<CacheJanitorReport> {
   const now = options.now ?? new Date();
   const log = options.log ?? silentLog;
   const channels: ChannelJanitorReport[] = [];
+  let claimsPruned = 0;
   for (const { name } of ctx.config.channels) {
     const report: ChannelJanitorReport = { channel: name, head: 0, oldest: undefined, pruned: 0, frontEnds: { live: 0, stale: 0, deleted: [] } };
     try {
       await sweepFrontEnds(ctx, name, now, report);
       await pruneJournal(ctx, name, now, report);
+      claimsPruned += await pruneClaims(ctx, name, now);
     } catch (err) {
       report.error = describeStorageError(err);
       log.error(`cache janitor: channel ${name}: ${report.error}`);
     }
     channels.push(report);
   }
-  const claimsPruned = await pruneClaims(ctx, now).catch((err) => {
-    log.error(`cache janitor: claims: ${describeStorageError(err)}`);
-    return 0;
-  });
   const rejected = await ctx.queueService
     .getQueueClient(ctx.config.rejectedQueue)
     .getProperties()
@@ -73,50 +72,48 @@ async function sweepFrontEnds(ctx: CacheContext, channel: string, now: Date, rep
 async function pruneJournal(ctx: CacheContext, channel: string, now: Date, report: ChannelJanitorReport): Promise<void> {
   const journal = ctx.journal;
   const hint = await journal.readHint(channel);
-  const head = await journal.findHead(channel, hint.sequence);
-  report.head = head;
-  const keepFrom = Math.min(hint.sequence, head); // everything at or above stays
+  report.head = (await journal.head(channel, { listWhenNoHint: true })).last;
+  if (!hint) return; // without a hint nobody can say which batches a reader still starts from: keep everything
   const cutoff = now.getTime() - ctx.config.retentionHours * 3_600_000;
-  const doomed: Array<{ name: string; sequence: number; id?: string }> = [];
+  const doomed: string[] = [];
   try {
-    outer: for await (const page of journal.container.listBlobsFlat({ prefix: journalEntryPrefix(channel), includeMetadata: true }).byPage({ maxPageSize: 1000 })) {
+    outer: for await (const page of journal.container.listBlobsFlat({ prefix: journalEntryPrefix(channel) }).byPage({ maxPageSize: 1000 })) {
       for (const item of page.segment.blobItems) {
-        const sequence = sequenceOfEntryName(item.name);
-        if (sequence === undefined) continue;
-        if (sequence >= keepFrom || item.properties.lastModified.getTime() >= cutoff) {
-          report.oldest = sequence;
+        const first = firstOfBatchName(item.name);
+        if (first === undefined) continue;
+        if (first >= hint.first || item.properties.lastModified.getTime() >= cutoff) {
+          report.oldest = first;
           break outer;
         }
-        doomed.push({ name: item.name, sequence, id: item.metadata?.envelopeid });
+        doomed.push(item.name);
       }
     }
   } catch (err) {
     if (isNotFound(err)) return; // no journal yet
     throw err;
   }
-  for (let i = 0; i < doomed.length; i += DELETE_CONCURRENCY) {
-    await Promise.all(doomed.slice(i, i + DELETE_CONCURRENCY).map(async (d) => {
-      // Entry first: a front-end that still wants it must see it gone (cold boot), not re-settle its id.
-      await journal.container.getBlobClient(d.name).deleteIfExists();
-      if (d.id && (await journal.owner(channel, d.id)) === d.sequence) await journal.container.getBlobClient(idIndexName(channel, d.id)).deleteIfExists();
-    }));
-  }
+  await deleteAll(ctx, doomed);
   report.pruned = doomed.length;
 }
 
-async function pruneClaims(ctx: CacheContext, now: Date): Promise<number> {
+async function pruneClaims(ctx: CacheContext, channel: string, now: Date): Promise<number> {
   const cutoff = now.getTime() - ctx.config.retentionHours * 3_600_000;
   const doomed: string[] = [];
   try {
-    for await (const item of ctx.journal.container.listBlobsFlat({ prefix: CLAIMS_PREFIX })) {
+    for await (const item of ctx.journal.container.listBlobsFlat({ prefix: claimsPrefix(channel) })) {
       if (item.properties.lastModified.getTime() < cutoff) doomed.push(item.name);
     }
   } catch (err) {
     if (isNotFound(err)) return 0;
     throw err;
   }
-  for (let i = 0; i < doomed.length; i += DELETE_CONCURRENCY) {
-    await Promise.all(doomed.slice(i, i + DELETE_CONCURRENCY).map((name) => ctx.journal.container.getBlobClient(name).deleteIfExists()));
-  }
+  await deleteAll(ctx, doomed);
   return doomed.length;
+}
+
+/** Oldest first, in parallel chunks. */
+async function deleteAll(ctx: CacheContext, names: string[]): Promise<void> {
+  for (let i = 0; i < names.length; i += DELETE_CONCURRENCY) {
+    await Promise.all(names.slice(i, i + DELETE_CONCURRENCY).map((name) => ctx.journal.container.getBlobClient(name).deleteIfExists()));
+  }
 }

@@ -7,7 +7,7 @@ import {
 } from './CacheEnvelope';
 
 /**
- * Hand-written validation of envelope v1, mirroring docs/cache-envelope.schema.json keyword for
+ * Hand-written validation of envelope v2, mirroring docs/cache-envelope.schema.json keyword for
  * keyword (test/unit/cache/envelopeSchema.test.ts checks both agree on the same fixtures).
  */
 
@@ -17,6 +17,16 @@ export const DATE_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z
 export const CHANNEL_PATTERN = /^[a-z0-9](?:-?[a-z0-9])*$/;
 export const CHANNEL_MAX_LENGTH = 24;
 export const JSON_IDS_PATTERN = /^\s*\[/;
+
+/** The pattern is what the schema can say; the content must also parse, as Umbraco deserialises it. */
+function isJsonArray(text: string): boolean {
+  if (!JSON_IDS_PATTERN.test(text)) return false;
+  try {
+    return Array.isArray(JSON.parse(text));
+  } catch {
+    return false;
+  }
+}
 export const ORIGIN_MAX_LENGTH = 500;
 export const REFRESHER_MAX_LENGTH = 200;
 
@@ -78,7 +88,7 @@ export function validateInstruction(raw: unknown, where: string, errors: string[
     if (!isString(raw.RefresherId) || !UUID_PATTERN.test(raw.RefresherId)) errors.push(`${where}.RefresherId: ${missingOr(raw.RefresherId, 'must be a GUID')}`);
     if (raw.GuidId !== undefined && raw.GuidId !== null && !(isString(raw.GuidId) && UUID_PATTERN.test(raw.GuidId))) errors.push(`${where}.GuidId: must be a GUID or null`);
     if (raw.IntId !== undefined && raw.IntId !== null && !Number.isInteger(raw.IntId)) errors.push(`${where}.IntId: must be an integer or null`);
-    if (raw.JsonIds !== undefined && raw.JsonIds !== null && !(isString(raw.JsonIds) && JSON_IDS_PATTERN.test(raw.JsonIds))) errors.push(`${where}.JsonIds: must be a JSON array as a string (e.g. "[1,2]") or null`);
+    if (raw.JsonIds !== undefined && raw.JsonIds !== null && !(isString(raw.JsonIds) && isJsonArray(raw.JsonIds))) errors.push(`${where}.JsonIds: must be a JSON array as a string (e.g. "[1,2]") or null`);
     if (raw.JsonIdCount !== undefined && !isIntIn(raw.JsonIdCount, 0, Number.MAX_SAFE_INTEGER)) errors.push(`${where}.JsonIdCount: must be a non-negative integer`);
     if (raw.JsonPayload !== undefined && raw.JsonPayload !== null && !isString(raw.JsonPayload)) errors.push(`${where}.JsonPayload: must be a string (serialised JSON) or null`);
   } else {

@@ -81,7 +81,8 @@ async function publishCommand(args: string[], io: CliIo): Promise<number> {
       } catch (err) {
         if (!(err instanceof CachePublishError)) throw err;
         io.stderr.write(`ringkeeper: cache publish refused (${err.code}): ${err.message}\n`);
-        return EXIT_FAILED;
+        // An unknown channel is a configuration mistake, as for `cache tail` and an unknown --ring.
+        return err.code === 'unknown_channel' ? EXIT_USAGE : EXIT_FAILED;
       }
     }
     return EXIT_OK;

@@ -1,40 +1,51 @@
 import { classifyError } from '../app/classifyError';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './CliIo';
-import { runCacheCommand } from './cacheCommand';
-import { runDevCommand } from './devCommand';
-import { isKeyRingCommand, runKeyRingCommand } from './keyRingCommands';
+import type { CliCommand } from './CliCommand';
+import { CACHE_USAGE, runCacheCommand } from './cacheCommand';
+import { DEV_HELP, runDevCommand } from './devCommand';
+import { KEY_RING_COMMANDS } from './keyRingCommands';
 import { UsageError } from './parseArgs';
 import { reportUsageOrConfigError } from './reportUsageOrConfigError';
 
+/** Every command, in the order `ringkeeper --help` lists them. Add a command here and it gets `--help`. */
+export const COMMANDS: Record<string, CliCommand> = {
+  ...KEY_RING_COMMANDS,
+  cache: { synopsis: 'ringkeeper cache     publish|tail ...            (ringkeeper cache --help)', help: CACHE_USAGE, run: runCacheCommand },
+  dev: { synopsis: 'ringkeeper dev       [--port N]                  run the functions locally without Core Tools', help: DEV_HELP, run: runDevCommand },
+};
+
+const COMMON = `common: --config FILE (or RINGKEEPER_CONFIG); without either, the embedded local default:
+        ring "local" in Azurite (started on demand), key file ./.ringkeeper/kek.pem
+        ringkeeper COMMAND --help describes one command
+exit:   0 ok; 1 the operation failed, a ring shown is critical, or a named key is not in the ring;
+        2 usage or configuration error (unknown option, unknown ring or channel, existing --out file)
+`;
+
 export const USAGE = `ringkeeper — keeps an ASP.NET Core web farm's Data Protection key rings and caches consistent
 
-  ringkeeper status    [--ring NAME] [--at ISO-TIME] [--json]
-  ringkeeper rotate    [--ring NAME] [--force] [--immediate] [--now ISO-TIME] [--json]
-  ringkeeper revoke    --ring NAME (--key ID | --all) [--reason TEXT] [--now ISO-TIME] [--json]
-  ringkeeper export    --ring NAME [--out FILE]
-  ringkeeper verify    [--ring NAME] [--json]
-  ringkeeper cache     publish|tail ...            (ringkeeper cache --help)
-  ringkeeper dev       [--port N]                 run the functions locally without Core Tools
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.synopsis}`)
+  .join('\n')}
 
-common: --config FILE (or RINGKEEPER_CONFIG); without either, the embedded local default:
-        ring "local" in Azurite (started on demand), key file ./.ringkeeper/kek.pem
-exit:   0 ok, 1 operation failed, 2 usage or configuration error
-`;
+${COMMON}`;
+
+const HELP_FLAGS = new Set(['--help', '-h']);
 
 /** Runs one command line; returns the exit code. Never throws. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const [command, ...args] = argv;
+  const [name, ...args] = argv;
   try {
-    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    if (name === undefined || name === 'help' || HELP_FLAGS.has(name)) {
       io.stdout.write(USAGE);
-      return command === undefined ? EXIT_USAGE : EXIT_OK;
+      return name === undefined ? EXIT_USAGE : EXIT_OK;
     }
-    if (isKeyRingCommand(command)) return await runKeyRingCommand(command, args, io);
-    if (command === 'dev') return await runDevCommand(args, io);
-    if (command === 'cache') {
-      return await runCacheCommand(args, io);
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!command) throw new UsageError(`unknown command "${name}"`);
+    if (args.some((a) => HELP_FLAGS.has(a))) {
+      io.stdout.write(`${command.help}\n${COMMON}`);
+      return EXIT_OK;
     }
-    throw new UsageError(`unknown command "${command}"`);
+    return await command.run(args, io);
   } catch (err) {
     const userError = reportUsageOrConfigError(err, io, USAGE);
     if (userError !== undefined) return userError;

@@ -1,3 +1,5 @@
+import { parseInstant } from '../app/parseInstant';
+
 /** A command line the user got wrong: exit 2 with this message. */
 export class UsageError extends Error {
   readonly code = 'usage';
@@ -56,7 +58,7 @@ export function single(parsed: ParsedArgs, name: string): string | undefined {
 export function timeFlag(parsed: ParsedArgs, name: string, command: string): number | undefined {
   const text = single(parsed, name);
   if (text === undefined) return undefined;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(text)) throw new UsageError(`${command}: --${name} "${text}" is not an ISO 8601 time`);
+  const ms = parseInstant(text);
+  if (ms === undefined) throw new UsageError(`${command}: --${name} "${text}" is not an ISO 8601 time (or not a date that exists)`);
   return ms;
 }

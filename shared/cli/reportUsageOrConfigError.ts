@@ -1,3 +1,4 @@
+import { UnknownRingError } from '../app/selectRings';
 import { ConfigError } from '../config/ConfigError';
 import { EXIT_USAGE, type CliIo } from './CliIo';
 import { UsageError } from './parseArgs';
@@ -6,6 +7,10 @@ import { UsageError } from './parseArgs';
 export function reportUsageOrConfigError(err: unknown, io: CliIo, usage: string): number | undefined {
   if (err instanceof UsageError) {
     io.stderr.write(`ringkeeper: ${err.message}\n\n${usage}`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof UnknownRingError) {
+    io.stderr.write(`ringkeeper: ${err.message}\n`);
     return EXIT_USAGE;
   }
   if (err instanceof ConfigError) {

@@ -29,6 +29,17 @@ export interface HttpHost {
   stop(): Promise<void>;
 }
 
+/** The HTTP port is taken (another `npm start` or Functions host); callers add how to pick another. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(`port ${port} on ${host} is already in use (another \`npm start\`, \`ringkeeper dev\` or Functions host?)`);
+    this.name = 'PortInUseError';
+  }
+}
+
 /** The HTTP side of the host: routes under the route prefix, the function's own methods, no keys. */
 export async function startHttpServer(options: HttpHostOptions): Promise<HttpHost> {
   const routes = httpRoutes(options.functions, options.routePrefix);
@@ -40,9 +51,10 @@ export async function startHttpServer(options: HttpHostOptions): Promise<HttpHos
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(options.host, options.port) : err);
+    server.once('error', fail);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

@@ -116,7 +116,18 @@ function emitLog(shim: CoreApiShim, log: HostLog, level: LogLevel, category: Log
   // Like the host's default log level (Information): trace/debug lines are dropped.
   if (QUIET_LEVELS.has(level)) return;
   const tag = level === 'information' ? '' : `${level}: `;
-  log(hostLine(`${functionName ? `[${functionName}] ` : ''}${tag}${message}`));
+  log(hostLine(`${functionName ? `[${functionName}] ` : ''}${tag}${oneLogEntry(message)}`));
+}
+
+/**
+ * A function's message as one entry of the host log: control characters (NUL, CR, ESC, ...) are
+ * escaped and continuation lines indented, so no message can forge a line of the host's own.
+ */
+export function oneLogEntry(message: string): string {
+  return message
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(/\n/g, '\n    ');
 }
 
 /** Worker-level system log (library warnings outside an invocation). */

@@ -5,6 +5,7 @@ import { CONFIG_FILE_SETTING, CONFIG_JSON_SETTING } from '../config/loadConfig';
 import { ensureLocalEnvironment } from '../config/localDefault';
 import { runDevHost } from './devHost';
 import { findCoreTools } from './findCoreTools';
+import { PortInUseError } from './httpServer';
 
 export const CORE_TOOLS_MISSING_NOTICE =
   'Azure Functions Core Tools not found; running the ringkeeper dev host instead (see README: differences)';
@@ -55,7 +56,8 @@ export async function start(argv: string[] = process.argv.slice(2), appRoot = fi
   try {
     host = await runDevHost({ appRoot, port, cwd: appRoot });
   } catch (err) {
-    process.stderr.write(`ringkeeper dev host: ${(err as Error).message}\n`);
+    const hint = err instanceof PortInUseError ? '; pick another port with `npm start -- --port N`' : '';
+    process.stderr.write(`ringkeeper dev host: ${(err as Error).message}${hint}\n`);
     await stopAzurite();
     return 1;
   }

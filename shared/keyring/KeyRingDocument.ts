@@ -9,6 +9,31 @@ import { attribute, elementChildren, textContent, type XmlDocument, type XmlElem
 import { lineAt, parseXml, XmlSyntaxError } from './xml/parseXml';
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** Byte order marks System.Xml detects besides UTF-8's, longest first. */
+const OTHER_BOMS: [Buffer, string][] = [
+  [Buffer.from([0xff, 0xfe, 0x00, 0x00]), 'UTF-32 (little-endian)'],
+  [Buffer.from([0x00, 0x00, 0xfe, 0xff]), 'UTF-32 (big-endian)'],
+  [Buffer.from([0xff, 0xfe]), 'UTF-16 (little-endian)'],
+  [Buffer.from([0xfe, 0xff]), 'UTF-16 (big-endian)'],
+];
+/** Names .NET's Encoding.GetEncoding maps to UTF-8. */
+const UTF8_NAMES = new Set(['utf-8', 'unicode-1-1-utf-8', 'unicode-2-0-utf-8', 'x-unicode20utf8']);
+/** Single-byte encodings .NET reads without a code-page provider (US-ASCII, ISO-8859-1, and their aliases). */
+const READABLE_NAMES = new Set([
+  'us-ascii', 'ascii', 'us', 'ansi_x3.4-1968', 'ansi_x3.4-1986', 'cp367', 'csascii', 'ibm367', 'iso-ir-6', 'iso646-us', 'iso_646.irv:1991',
+  'iso-8859-1', 'cp819', 'csisolatin1', 'ibm819', 'iso-ir-100', 'iso8859-1', 'iso_8859-1', 'iso_8859-1:1987', 'l1', 'latin1',
+]);
+const UNICODE_NAME = /^(utf-?16|utf-?32|ucs-?2|ucs-?4|unicode|utf-16[bl]e|utf-32[bl]e|unicodefffe)$/i;
+
+function notWritten(what: string): KeyRingFormatError {
+  return new KeyRingFormatError(
+    'document',
+    `${what}: ASP.NET Core can read this ring, but ringkeeper writes rings only in UTF-8 (what ASP.NET Core's blob repository writes) ` +
+      'and writes back every byte it does not change, so it will not rewrite a ring in another encoding; ' +
+      're-save the blob as UTF-8 with encoding="utf-8" (every element kept) to manage it with ringkeeper',
+    'keyring_unsupported_encoding',
+  );
+}
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -34,17 +59,26 @@ export class KeyRingDocument {
   }
 
   /** Parses blob content; throws KeyRingFormatError naming the element and the problem. */
-  static parse(content: Uint8Array | undefined): KeyRingDocument {
+  static parse(content: Uint8Array | undefined, options: { bomOnlyAsEmpty?: boolean } = {}): KeyRingDocument {
     if (!content || content.length === 0) return KeyRingDocument.empty();
     const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
     const hadBom = bytes.subarray(0, 3).equals(UTF8_BOM);
+    const otherBom = OTHER_BOMS.find(([bom]) => bytes.subarray(0, bom.length).equals(bom));
+    if (otherBom) throw notWritten(`is encoded in ${otherBom[1]} (byte order mark ${[...otherBom[0]].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ')})`);
     let text: string;
     try {
       text = strictUtf8.decode(hadBom ? bytes.subarray(3) : bytes);
     } catch {
       throw new KeyRingFormatError('document', 'is not valid UTF-8');
     }
-    if (hadBom && text.length === 0) return KeyRingDocument.empty();
+    if (hadBom && text.length === 0) {
+      // AzureBlobXmlRepository short-circuits only a zero-length blob: XDocument.Load fails on this one.
+      if (options.bomOnlyAsEmpty) return KeyRingDocument.empty();
+      throw new KeyRingFormatError(
+        'document',
+        'holds only a UTF-8 byte order mark: apps cannot read this ring (ASP.NET Core: "Root element is missing"); `ringkeeper repair` replaces it with a new ring',
+      );
+    }
     let document: XmlDocument;
     try {
       document = parseXml(text, hadBom);
@@ -52,6 +86,8 @@ export class KeyRingDocument {
       if (err instanceof XmlSyntaxError) throw new KeyRingFormatError('document', `is not well-formed XML: ${err.message}`);
       throw err;
     }
+    checkDeclaredEncoding(document.declaration?.encoding);
+    checkRootNamespace(document.root, text);
     const ring: KeyRing = { keys: [], revocations: [] };
     const unknown: XmlElement[] = [];
     const unreadable: UnreadableKey[] = [];
@@ -181,13 +217,46 @@ function readRevocation(element: XmlElement, source: string): RevocationEntry {
   return { keyId, revocationDate, reason: reasonElement ? textContent(reasonElement) : '', element };
 }
 
+/** Depth-first, document order, without recursion (a descriptor may nest arbitrarily deep). */
 function findDescendant(element: XmlElement, match: (e: XmlElement) => boolean): XmlElement | undefined {
-  for (const child of elementChildren(element)) {
-    if (match(child)) return child;
-    const found = findDescendant(child, match);
-    if (found) return found;
+  const pending = elementChildren(element).reverse();
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    if (match(next)) return next;
+    pending.push(...elementChildren(next).reverse());
   }
   return undefined;
+}
+
+/**
+ * As System.Xml reading a blob stream: UTF-8 and its aliases are read; UTF-16/32 without their
+ * byte order mark fail ("There is no Unicode byte order mark. Cannot switch to Unicode."), as do
+ * names .NET does not know; US-ASCII and ISO-8859-1 are read by .NET but not rewritten here.
+ */
+function checkDeclaredEncoding(encoding: string | undefined): void {
+  if (encoding === undefined) return;
+  const name = encoding.toLowerCase();
+  if (UTF8_NAMES.has(name)) return;
+  if (READABLE_NAMES.has(name)) throw notWritten(`declares encoding="${encoding}"`);
+  if (UNICODE_NAME.test(name)) {
+    throw new KeyRingFormatError('document', `declares encoding="${encoding}" but has no matching byte order mark: ASP.NET Core cannot read it ("There is no Unicode byte order mark. Cannot switch to Unicode.")`);
+  }
+  throw new KeyRingFormatError('document', `declares encoding="${encoding}", which ASP.NET Core cannot read ("System does not support '${encoding}' encoding")`);
+}
+
+/**
+ * A default namespace on the root puts every unprefixed child in it: ASP.NET Core then finds no
+ * <key> or <revocation> (it skips them all as unknown elements), and keys ringkeeper appended would
+ * land in that namespace too.
+ */
+function checkRootNamespace(root: XmlElement, source: string): void {
+  const declared = root.attributes.find((a) => a.qname === 'xmlns')?.value;
+  if (declared) {
+    throw new KeyRingFormatError(
+      `<${root.qname}> at line ${lineAt(source, root.start)}`,
+      `declares the default namespace "${declared}": ASP.NET Core reads its children as elements of that namespace, not as keys or revocations, so apps see no key in this ring`,
+    );
+  }
 }
 
 function where(element: XmlElement, source: string, id?: string): string {

@@ -2,8 +2,8 @@ import type { RingHandle } from '../app/openRings';
 import { formatDotnetDate } from './dotnetDate';
 import { revocationTest, REVOKE_ALL, type KeyProtection, type KeyRing, type UnreadableKey } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';
-import { firstGap, KEY_PROPAGATION_WINDOW, resolveDefaultKey } from './policy/DefaultKeyResolver';
-import { resolvableKeys, type PolicySettings } from './policy/RotationPolicy';
+import { KEY_PROPAGATION_WINDOW, resolveDefaultKey } from './policy/DefaultKeyResolver';
+import { futureDated, planRotation, PolicyError, resolvableKeys, type PolicySettings } from './policy/RotationPolicy';
 
 export type Health = 'ok' | 'warning' | 'critical';
 
@@ -35,15 +35,21 @@ export interface RingStatus {
 }
 
 export async function readRingStatus(handle: RingHandle, at: number): Promise<RingStatus> {
+  return (await readRingSnapshot(handle, at)).status;
+}
+
+/** One read: the status and the parsed ring it describes (the timeline picture draws the same ring). */
+export async function readRingSnapshot(handle: RingHandle, at: number): Promise<{ status: RingStatus; ring: KeyRing }> {
   const stored = await handle.repository.read();
   const document = KeyRingDocument.parse(stored.content);
-  return {
+  const status: RingStatus = {
     ...ringStatus(document.ring, at, handle.policy, handle.protectorType, document.unreadableKeys),
     ring: handle.name,
     location: handle.repository.location,
     etag: stored.etag ?? null,
     unknownElements: document.unknownElements.length,
   };
+  return { status, ring: document.ring };
 }
 
 /** The pure part of status: resolution now and after the propagation window, and what is wrong. */
@@ -59,14 +65,24 @@ export function ringStatus(
   const current = resolveDefaultKey(keys, now);
   const later = resolveDefaultKey(keys, now + KEY_PROPAGATION_WINDOW);
   const problems: Problem[] = [];
+  const future = futureDated(ring, now);
+  for (const r of future.massRevocations) {
+    problems.push({ code: 'future_mass_revocation', severity: 'critical', message: `a revocation of all keys is dated ${formatDotnetDate(r.revocationDate!)} (in the future): every key written before then is revoked; \`ringkeeper repair\` re-dates it to now and writes a usable key` });
+  }
+  for (const k of future.keys) {
+    problems.push({ code: 'future_key', severity: 'warning', message: `the key {${k.id}} claims to be created at ${formatDotnetDate(k.creationDate)} (in the future: a clock override or a wrong clock)` });
+  }
   if (!current.defaultKey) {
+    const fallback = current.fallbackKey;
+    // No key is usable when the fallback has expired (the ring ran out) or is dated in the future
+    // (a drill's key); an unexpired, already created one is a key still propagating.
+    const unusable = fallback !== undefined && (fallback.expirationDate <= now || future.keys.some((k) => k.id === fallback.id));
     problems.push(
-      current.fallbackKey
+      fallback
         ? {
             code: 'fallback_key_in_use',
-            // An expired fallback means the ring has run out of keys; an unexpired one is a key still propagating.
-            severity: current.fallbackKey.expirationDate <= now ? 'critical' : 'warning',
-            message: `no key resolves as the default key now; apps with key generation disabled use the fallback key {${current.fallbackKey.id}}${current.fallbackKey.expirationDate <= now ? ', which has expired' : ''}`,
+            severity: unusable ? 'critical' : 'warning',
+            message: `no key resolves as the default key now; apps with key generation disabled use the fallback key {${fallback.id}}${fallback.expirationDate <= now ? ', which has expired' : unusable ? ', which is dated in the future' : ''}`,
           }
         : { code: 'no_default_key', severity: 'critical', message: 'no usable key: apps with key generation disabled cannot protect data ("The key ring does not contain a valid default protection key")' },
     );
@@ -76,9 +92,19 @@ export function ringStatus(
   if (current.defaultKey && !later.defaultKey) {
     problems.push({ code: 'no_default_key_after_propagation', severity: 'critical', message: `no key will resolve as the default key at ${formatDotnetDate(now + KEY_PROPAGATION_WINDOW)}` });
   }
-  const gap = firstGap(keys, now, now + policy.renewBefore);
-  if (gap !== undefined && current.defaultKey && later.defaultKey) {
-    problems.push({ code: 'rotation_due', severity: 'warning', message: `no default key is lined up for ${formatDotnetDate(gap)}: the next rotation run writes a successor` });
+  // What the next rotation run does comes from the planner itself, so status never promises a write
+  // that rotate would not make (or quotes a different gap).
+  try {
+    const plan = planRotation(ring, now, policy);
+    const writes = plan.changes.flatMap((c) => (c.kind === 'createKey' ? [`a ${c.reason} key activating at ${formatDotnetDate(c.dates.activationDate)}`] : []));
+    if (writes.length > 0) {
+      const severity = current.defaultKey && later.defaultKey ? 'warning' : 'critical';
+      problems.push({ code: 'rotation_due', severity, message: `the next rotation run writes ${writes.join(' and ')}` });
+    }
+    for (const warning of plan.warnings) problems.push({ code: 'rotation_warning', severity: 'warning', message: `the next rotation run warns: ${warning}` });
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    problems.push({ code: 'rotation_blocked', severity: 'critical', message: `the next rotation run fails: ${err.message}` });
   }
   if (protectorType !== 'none' && ring.keys.some((k) => k.protection === 'none')) {
     problems.push({ code: 'unencrypted_keys', severity: 'warning', message: 'some keys are stored unencrypted although the ring is configured with a protector' });

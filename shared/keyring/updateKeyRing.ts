@@ -5,6 +5,7 @@ import { keyXml, masterKeyXml, revocationXml } from './KeyXmlWriter';
 import { formatDotnetDate } from './dotnetDate';
 import type { NewKeyReason, RingPlan } from './policy/RotationPolicy';
 import { ConcurrencyConflict } from './repository/BlobKeyRingRepository';
+import { KekMismatchError, ringKek } from './protectors/kekIdentity';
 
 export type RingAction = 'none' | NewKeyReason | 'revoked' | 'retention';
 
@@ -18,6 +19,8 @@ export interface RingUpdateResult {
   etag: string | null;
   warnings: string[];
   attempts: number;
+  /** True when the plan was only printed: nothing was written, no protector was used. */
+  dryRun: boolean;
 }
 
 export interface UpdateOptions {
@@ -25,6 +28,12 @@ export interface UpdateOptions {
   maxAttempts?: number;
   /** Back-off before attempt n (n >= 2); jittered. Injectable so tests need not sleep. */
   delay?: (attempt: number) => Promise<void>;
+  /** Plan and report without writing (drills). */
+  dryRun?: boolean;
+  /** Write new keys under a key encryption key other than the ring's newest key's. */
+  allowNewKek?: boolean;
+  /** Read a blob holding only a UTF-8 BOM as an empty ring (repair's explicit decision; apps cannot read it). */
+  bomOnlyAsEmpty?: boolean;
 }
 
 /** Lost the optimistic-concurrency race on every attempt. */
@@ -48,17 +57,18 @@ export async function updateKeyRing(handle: RingHandle, planFor: (ring: KeyRing,
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await delay(attempt);
     const stored = await handle.repository.read();
-    const document = KeyRingDocument.parse(stored.content);
+    const document = KeyRingDocument.parse(stored.content, { bomOnlyAsEmpty: options.bomOnlyAsEmpty });
     const now = (options.now ?? Date.now)();
     const plan = planFor(document.ring, now);
     for (const key of document.unreadableKeys) plan.warnings.push(`a key ASP.NET Core skips is kept unused: ${key.problem}`);
-    if (plan.changes.length === 0) return result(handle.name, plan, stored.etag ?? null, attempt);
+    if (plan.changes.length === 0 || options.dryRun) return result(handle.name, plan, stored.etag ?? null, attempt, !!options.dryRun);
+    if (plan.changes.some((c) => c.kind === 'createKey') && !options.allowNewKek) assertSameKek(handle, document, now);
     await apply(handle, document, plan);
     const content = document.serialize();
     assertSafeToWrite(handle, document, content, plan);
     try {
       const etag = await handle.repository.write(content, stored.etag);
-      return result(handle.name, plan, etag, attempt);
+      return result(handle.name, plan, etag, attempt, false);
     } catch (err) {
       if (!(err instanceof ConcurrencyConflict)) throw err;
     }
@@ -112,7 +122,15 @@ function assertSafeToWrite(handle: RingHandle, document: KeyRingDocument, conten
   }
 }
 
-function result(ring: string, plan: RingPlan, etag: string | null, attempts: number): RingUpdateResult {
+/** A new key must be wrapped by the KEK the ring's readers already use (checked before any protector call). */
+function assertSameKek(handle: RingHandle, document: KeyRingDocument, now: number): void {
+  const existing = ringKek(document.ring.keys, now);
+  if (!existing) return;
+  const configured = handle.protector().kek;
+  if (configured !== existing.kek) throw new KekMismatchError(handle.name, configured, existing);
+}
+
+function result(ring: string, plan: RingPlan, etag: string | null, attempts: number, dryRun: boolean): RingUpdateResult {
   const newKeys = plan.changes.flatMap((c) =>
     c.kind === 'createKey'
       ? [{ id: c.id, reason: c.reason, activationDate: formatDotnetDate(c.dates.activationDate), expirationDate: formatDotnetDate(c.dates.expirationDate) }]
@@ -121,7 +139,7 @@ function result(ring: string, plan: RingPlan, etag: string | null, attempts: num
   const revokedKeyIds = plan.changes.flatMap((c) => (c.kind === 'revoke' ? [c.keyId] : []));
   const deletedKeyIds = plan.changes.flatMap((c) => (c.kind === 'deleteKey' ? [c.key.id] : []));
   const action: RingAction = revokedKeyIds.length > 0 ? 'revoked' : (newKeys[0]?.reason ?? (deletedKeyIds.length > 0 ? 'retention' : 'none'));
-  return { ring, action, newKeyId: newKeys[0]?.id ?? null, newKeys, revokedKeyIds, deletedKeyIds, etag, warnings: plan.warnings, attempts };
+  return { ring, action, newKeyId: newKeys[0]?.id ?? null, newKeys, revokedKeyIds, deletedKeyIds, etag, warnings: plan.warnings, attempts, dryRun };
 }
 
 function jitteredDelay(attempt: number): Promise<void> {

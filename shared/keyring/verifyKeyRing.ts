@@ -21,12 +21,15 @@ export interface RingVerification {
   keys: KeyVerification[];
 }
 
-/** Unwraps every key (Key Vault or locally) and checks its master key; reports without revealing it. */
-export async function verifyKeyRing(handle: RingHandle): Promise<RingVerification> {
+/**
+ * Unwraps every key (Key Vault or locally) and checks its master key; reports without revealing it.
+ * `only` limits the check to some keys (health checks the keys apps use, not the whole history).
+ */
+export async function verifyKeyRing(handle: RingHandle, only?: ReadonlySet<string>): Promise<RingVerification> {
   const stored = await handle.repository.read();
   const document = KeyRingDocument.parse(stored.content);
   const keys: KeyVerification[] = [];
-  for (const key of document.ring.keys) keys.push(await verifyKey(handle, key));
+  for (const key of document.ring.keys) if (!only || only.has(key.id)) keys.push(await verifyKey(handle, key));
   return { ring: handle.name, etag: stored.etag ?? null, ok: keys.every((k) => k.status !== 'failed'), keys };
 }
 

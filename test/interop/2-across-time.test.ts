@@ -18,7 +18,7 @@ interopDescribe('interop 2: across time', () => {
       name, blobSasUrl: ring.sasUrl, autoGenerateKeys: false, keyEncryption: 'rsa' as const, rsaPemFile: ring.pemFile, steps,
     });
 
-    const boot = await rk('rotate', '--now', iso(t0));
+    const boot = await rk('rotate', '--now', iso(t0), '--allow-clock-override');
     expect(boot.action).toBe('bootstrap');
     const k1 = boot.newKeyId as string;
     const s0 = await rk('status', '--at', iso(t0 + 3600_000));
@@ -28,7 +28,7 @@ interopDescribe('interop 2: across time', () => {
 
     // Before any successor: a payload protected under K1, and the default at a mid-life instant.
     const beforeAt = t0 + Math.floor((k1Expires - t0) / 2);
-    const noChange = await rk('rotate', '--now', iso(beforeAt));
+    const noChange = await rk('rotate', '--now', iso(beforeAt), '--allow-clock-override');
     expect(noChange.action).toBe('none');
     const before = await aspnet([app('before', [
       { op: 'protect', text: 'issued before the rotation', at: iso(t0 + 3600_000) },
@@ -40,10 +40,10 @@ interopDescribe('interop 2: across time', () => {
     expect((await rk('status', '--at', iso(beforeAt))).defaultKey).toBe(k1);
 
     // The policy writes the successor once the default key has less than 14 days (renewBefore) to live.
-    const tooEarly = await rk('rotate', '--now', iso(k1Expires - 15 * DAY));
+    const tooEarly = await rk('rotate', '--now', iso(k1Expires - 15 * DAY), '--allow-clock-override');
     expect(tooEarly.action).toBe('none');
     const writtenAt = k1Expires - 13 * DAY;
-    const successor = await rk('rotate', '--now', iso(writtenAt));
+    const successor = await rk('rotate', '--now', iso(writtenAt), '--allow-clock-override');
     expect(successor.action).toBe('successor');
     const k2 = successor.newKeyId as string;
     const sAfter = await rk('status', '--at', iso(writtenAt));

@@ -21,7 +21,7 @@ interopDescribe('interop 3: revocation', () => {
     const rk = (...args: string[]) => ringkeeperJson(ring.configFile, ...args, '--ring', ring.name, '--json');
     const app = appFor(ring);
     // A key in use for a month (propagated), as in production.
-    const boot = await rk('rotate', '--now', iso(Date.now() - 30 * DAY));
+    const boot = await rk('rotate', '--now', iso(Date.now() - 30 * DAY), '--allow-clock-override');
     const k1 = boot.newKeyId as string;
 
     const before = await aspnet([app('before', [{ op: 'protect', text: 'session cookie' }])]);
@@ -56,8 +56,8 @@ interopDescribe('interop 3: revocation', () => {
     const rk = (...args: string[]) => ringkeeperJson(ring.configFile, ...args, '--ring', ring.name, '--json');
     const app = appFor(ring);
     const now = Date.now();
-    const k1 = (await rk('rotate', '--now', iso(now - 100 * DAY))).newKeyId as string;
-    const successor = await rk('rotate', '--now', iso(now - 20 * DAY));
+    const k1 = (await rk('rotate', '--now', iso(now - 100 * DAY), '--allow-clock-override')).newKeyId as string;
+    const successor = await rk('rotate', '--now', iso(now - 20 * DAY), '--allow-clock-override');
     expect(successor.action).toBe('successor');
     const k2 = successor.newKeyId as string;
 

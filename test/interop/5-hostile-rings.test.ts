@@ -4,13 +4,16 @@ import path from 'node:path';
 import { aspnet, ensureBuilt, interopDescribe, iso, newRing, ok, ringkeeper, tempDir, DAY, type AppResult, type CliResult, type Ring } from './harness';
 
 /*
+ * "readable-refused": ASP.NET Core reads the ring, ringkeeper refuses it (blob untouched) with a
+ * message (`why`) saying ASP.NET Core can read it and why ringkeeper will not write it.
+ *
  * One table, run through both readers. "refuse": ASP.NET Core's key manager cannot read the ring
  * (the blob repository or XmlKeyManager throws) and ringkeeper must refuse it too (status/rotate
  * exit 1, blob untouched). "accept": ASP.NET Core reads it, so ringkeeper must read and rotate it,
  * and ASP.NET Core must still read what ringkeeper wrote, agreeing on the default key.
  */
-type Expect = 'refuse' | 'accept';
-interface Case { name: string; expect: Expect; make: (base: Base) => string | null }
+type Expect = 'refuse' | 'accept' | 'readable-refused';
+interface Case { name: string; expect: Expect; make: (base: Base) => string | Buffer | null; why?: RegExp }
 interface Base { xml: string; a: string; b: string }
 
 const BOM = '\uFEFF';
@@ -37,6 +40,12 @@ const CASES: Case[] = [
   // XmlKeyManager parses revocationDate only for mass revocations (id="*").
   { name: 'mass revocation without a date', expect: 'refuse', make: ({ xml }) => append(xml, revocation('<key id="*" /><reason>no date</reason>')) },
   { name: 'mass revocation with an unparsable date', expect: 'refuse', make: ({ xml }) => append(xml, revocation('<revocationDate>yesterday</revocationDate><key id="*" /><reason>bad date</reason>')) },
+  // #11 item 8: declarations System.Xml refuses, a BOM-only blob.
+  { name: 'encoding="utf-16" without a UTF-16 BOM', expect: 'refuse', make: ({ xml }) => xml.replace('encoding="utf-8"', 'encoding="utf-16"') },
+  { name: 'encoding="utf-32" without a UTF-32 BOM', expect: 'refuse', make: ({ xml }) => xml.replace('encoding="utf-8"', 'encoding="utf-32"') },
+  { name: 'an encoding name .NET does not know', expect: 'refuse', make: ({ xml }) => xml.replace('encoding="utf-8"', 'encoding="x-ringkeeper"') },
+  { name: 'XML version 1.1', expect: 'refuse', make: ({ xml }) => xml.replace('version="1.0"', 'version="1.1"') },
+  { name: 'a blob holding only a UTF-8 BOM', expect: 'refuse', make: () => BOM },
   { name: 'revocation without a key element', expect: 'refuse', make: ({ xml }) => append(xml, revocation('<revocationDate>2020-01-01T00:00:00Z</revocationDate><reason>whom?</reason>')) },
   // ---- accepted by ASP.NET Core, so never refused by ringkeeper
   { name: 'as ASP.NET Core wrote it (BOM, declaration, no formatting)', expect: 'accept', make: ({ xml }) => xml },
@@ -58,6 +67,21 @@ const CASES: Case[] = [
   { name: 'single-key revocation without a date', expect: 'accept', make: ({ xml, a }) => append(xml, revocation(`<key id="${a}" /><reason>no date</reason>`)) },
   { name: 'single-key revocation with an unparsable date', expect: 'accept', make: ({ xml, a }) => append(xml, revocation(`<revocationDate>yesterday</revocationDate><key id="${a}" /><reason>bad date</reason>`)) },
   { name: 'mass revocation older than every key', expect: 'accept', make: ({ xml }) => append(xml, revocation('<revocationDate>2001-01-01T00:00:00Z</revocationDate><!-- All keys created before the revocation date are revoked. --><key id="*" /><reason>old</reason>')) },
+  { name: '10,000 nested unknown elements', expect: 'accept', make: ({ xml }) => append(xml, `${'<n>'.repeat(10_000)}${'</n>'.repeat(10_000)}`) },
+  { name: 'encoding="UTF-8" in upper case', expect: 'accept', make: ({ xml }) => xml.replace('encoding="utf-8"', 'encoding="UTF-8"') },
+  // ---- read by ASP.NET Core, refused by ringkeeper with the reason
+  {
+    name: 'UTF-16 with a BOM', expect: 'readable-refused', why: /encoded in UTF-16 .*ASP.NET Core can read this ring, but ringkeeper writes rings only in UTF-8/,
+    make: ({ xml }) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml.replace(BOM, '').replace('encoding="utf-8"', 'encoding="utf-16"'), 'utf16le')]),
+  },
+  {
+    name: 'ISO-8859-1', expect: 'readable-refused', why: /declares encoding="iso-8859-1": ASP.NET Core can read this ring/,
+    make: ({ xml }) => Buffer.from(xml.replace(BOM, '').replace('encoding="utf-8"', 'encoding="iso-8859-1"'), 'latin1'),
+  },
+  {
+    name: 'a default namespace on <repository>', expect: 'readable-refused', why: /declares the default namespace "urn:x": .*apps see no key/,
+    make: ({ xml }) => xml.replace('<repository>', '<repository xmlns="urn:x">'),
+  },
   { name: 'a key ASP.NET Core skips (unparsable creationDate) next to a good one', expect: 'accept', make: ({ xml, b }) => xml.replace(keyElement(xml, b), keyElement(xml, b).replace(/<creationDate>[^<]*<\/creationDate>/, '<creationDate>not a date</creationDate>')) },
 ];
 
@@ -100,9 +124,10 @@ interopDescribe('interop 5: hostile rings', () => {
 
     const rings = await Promise.all(CASES.map(async (c, i) => {
       const ring = await newRing(`s5c${i}`, { type: 'none' });
-      const bytes = c.make(base);
-      if (bytes !== null) await ring.upload(bytes);
-      return { ring, bytes };
+      const made = c.make(base);
+      if (made !== null) await ring.upload(made);
+      // Compared as base64 so non-UTF-8 rings compare byte for byte.
+      return { ring, bytes: made === null ? null : Buffer.from(made).toString('base64') };
     }));
     const readApp = (ring: Ring, name: string) => ({
       name, blobSasUrl: ring.sasUrl, autoGenerateKeys: false, keyEncryption: 'none' as const, steps: [{ op: 'status' as const }, { op: 'protect' as const, text: 'probe' }],
@@ -113,7 +138,7 @@ interopDescribe('interop 5: hostile rings', () => {
     // `rotate` per ring: its exit code is the per-ring verdict.
     const cli = await inPairs(rings, async ({ ring, bytes }) => {
       const rotate = await ringkeeper(ring.configFile, 'rotate', '--ring', ring.name, '--json');
-      const after = (await ring.download().catch(() => null))?.toString('utf8') ?? null;
+      const after = (await ring.download().catch(() => null))?.toString('base64') ?? null;
       return { rotate, after, bytes };
     });
     const rotatedOk = rings.filter((_r, i) => cli[i].rotate.code === 0);
@@ -134,14 +159,15 @@ interopDescribe('interop 5: hostile rings', () => {
     const aspStatus = o.asp.results[0];
     const aspSays = aspStatus?.ok ? 'accept' : 'refuse';
     expect(o.asp.error).toBeUndefined();
-    expect(aspSays, `ASP.NET Core: ${aspStatus?.error?.type}: ${aspStatus?.error?.message}`).toBe(c.expect);
+    expect(aspSays, `ASP.NET Core: ${aspStatus?.error?.type}: ${aspStatus?.error?.message}`).toBe(c.expect === 'refuse' ? 'refuse' : 'accept');
 
-    if (c.expect === 'refuse') {
+    if (c.expect === 'refuse' || c.expect === 'readable-refused') {
       expect(o.status, `ringkeeper status should refuse: ${JSON.stringify(o.status)}`).toBeUndefined();
       expect(o.statusAll.code, 'status over rings with a refused one fails').toBe(1);
       expect(o.rotate.code, `ringkeeper rotate should refuse; stdout: ${o.rotate.stdout}`).toBe(1);
       expect(o.rotate.stderr.trim().length, 'refusal names the problem on stderr').toBeGreaterThan(0);
       expect(o.after, 'a refused ring is left exactly as it was').toBe(o.bytes);
+      if (c.why) expect(o.rotate.stderr).toMatch(c.why);
       return;
     }
     const why = o.statusAll.stderr.split('\n').filter((l) => l.includes(o.ring.container)).join('\n');

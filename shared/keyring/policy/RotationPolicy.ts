@@ -2,7 +2,7 @@ import { DAY, formatDotnetDate } from '../dotnetDate';
 import { isRevoked, mostRecentMassRevocation, revocationTest, REVOKE_ALL, type KeyEntry, type KeyRing, type RevocationEntry } from '../KeyRing';
 import { newKeyId } from '../guid';
 import type { NewKeyDates } from '../KeyXmlWriter';
-import { compareKeyIds, firstGap, KEY_PROPAGATION_WINDOW, preferredKey, resolutionBoundaries, resolveDefaultKey, type ResolvableKey } from './DefaultKeyResolver';
+import { compareKeyIds, firstGap, KEY_PROPAGATION_WINDOW, MAX_SERVER_CLOCK_SKEW, preferredKey, resolutionBoundaries, resolveDefaultKey, type ResolvableKey } from './DefaultKeyResolver';
 
 export interface PolicySettings {
   keyLifetime: number;
@@ -17,6 +17,16 @@ export const MIN_RENEW_BEFORE = 3 * DAY;
 export const MIN_KEY_LIFETIME = 7 * DAY;
 
 export type NewKeyReason = 'bootstrap' | 'successor' | 'forced' | 'replacement';
+
+/**
+ * A replacement key written with a mass revocation is created this long after it. XmlKeyManager
+ * revokes keys created strictly before the date, so an equal timestamp would survive only by the
+ * strictness of one comparison (and by both clocks agreeing to the millisecond).
+ */
+export const MASS_REVOCATION_MARGIN = 1000;
+
+/** Longest revocation reason accepted: every app downloads the whole ring. */
+export const MAX_REASON_LENGTH = 500;
 
 export type PlannedChange =
   | { kind: 'createKey'; id: string; dates: NewKeyDates; reason: NewKeyReason }
@@ -41,7 +51,7 @@ export type RevokeRequest = { keyId: string; reason?: string } | { all: true; re
 /** A request the ring cannot satisfy (unknown key, a future mass revocation, ...). */
 export class PolicyError extends Error {
   constructor(
-    readonly code: 'unknown_key' | 'unsatisfiable',
+    readonly code: 'unknown_key' | 'unsatisfiable' | 'invalid_reason',
     message: string,
   ) {
     super(message);
@@ -75,6 +85,8 @@ export function planRotation(ring: KeyRing, now: number, settings: PolicySetting
 export function planRevocation(ring: KeyRing, now: number, settings: PolicySettings, request: RevokeRequest): RingPlan {
   const plan: RingPlan = { changes: [], warnings: [] };
   const reason = request.reason ?? '';
+  const problem = reasonProblem(reason);
+  if (problem) throw new PolicyError('invalid_reason', `the revocation reason ${problem}`);
   if ('all' in request) {
     plan.changes.push({ kind: 'revoke', keyId: REVOKE_ALL, revocationDate: now, reason });
   } else {
@@ -134,7 +146,7 @@ function ensureCoverage(plan: RingPlan, ring: KeyRing, now: number, settings: Po
   throw new PolicyError(
     'unsatisfiable',
     mass !== undefined && mass > now
-      ? `a revocation of all keys dated ${formatDotnetDate(mass)} (in the future) revokes every key created before it; no usable key can be written until then`
+      ? `a revocation of all keys dated ${formatDotnetDate(mass)} (in the future) revokes every key created before it; no usable key can be written until then (\`ringkeeper repair\` re-dates it to now and writes a usable key)`
       : 'no key this run can write would resolve as the default key',
   );
 }
@@ -160,12 +172,23 @@ function ringAfterRevocations(ring: KeyRing, plan: RingPlan): RevocationEntry[] 
 
 function addKey(plan: RingPlan, ring: KeyRing, now: number, activation: number, settings: PolicySettings, reason: NewKeyReason): void {
   const competitors = ringAfter(ring, plan).filter((k) => k.activationDate === activation);
+  const revokesAllNow = plan.changes.some((c) => c.kind === 'revoke' && c.keyId === REVOKE_ALL && c.revocationDate >= now);
   plan.changes.push({
     kind: 'createKey',
     id: idSortingBefore(competitors.map((k) => k.id)),
-    dates: { creationDate: now, activationDate: activation, expirationDate: activation + settings.keyLifetime },
+    // Expiry counts from activation (ASP.NET Core's own keys: from creation) so a successor written
+    // early still serves a full lifetime as the default.
+    dates: { creationDate: revokesAllNow ? now + MASS_REVOCATION_MARGIN : now, activationDate: activation, expirationDate: activation + settings.keyLifetime },
     reason,
   });
+}
+
+/** Why a revocation reason cannot be written, if it cannot. */
+export function reasonProblem(reason: string): string | undefined {
+  if (reason.length > MAX_REASON_LENGTH) return `is ${reason.length} characters long; at most ${MAX_REASON_LENGTH} are accepted`;
+  const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(reason);
+  if (control) return `contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at position ${control.index}`;
+  return undefined;
 }
 
 /**
@@ -201,6 +224,38 @@ function applyRetention(plan: RingPlan, ring: KeyRing, now: number, settings: Po
     const superseded = r.keyId === REVOKE_ALL && r.revocationDate !== latestMass;
     if (orphan || superseded) plan.changes.push({ kind: 'deleteRevocation', revocation: r });
   }
+}
+
+/** Keys and mass revocations dated further in the future than clock skew explains: drill or clock accidents. */
+export function futureDated(ring: KeyRing, now: number): { keys: KeyEntry[]; massRevocations: RevocationEntry[] } {
+  const limit = now + MAX_SERVER_CLOCK_SKEW;
+  return {
+    keys: ring.keys.filter((k) => k.creationDate > limit),
+    massRevocations: ring.revocations.filter((r) => r.keyId === REVOKE_ALL && r.revocationDate !== undefined && r.revocationDate > limit),
+  };
+}
+
+/**
+ * Repair (pure): undoes what makes a ring unusable before its time. A mass revocation dated in the
+ * future is replaced by one dated now (every key that exists now stays revoked, as apps see it
+ * today), keys created in the future are revoked, then a usable default key is restored.
+ */
+export function planRepair(ring: KeyRing, now: number, settings: PolicySettings): RingPlan {
+  const plan: RingPlan = { changes: [], warnings: [] };
+  // Any mass revocation after now blocks every key written now, even one inside the clock skew.
+  const future = { keys: futureDated(ring, now).keys, massRevocations: ring.revocations.filter((r) => r.keyId === REVOKE_ALL && r.revocationDate !== undefined && r.revocationDate > now) };
+  if (future.massRevocations.length > 0) {
+    for (const r of future.massRevocations) plan.changes.push({ kind: 'deleteRevocation', revocation: r });
+    const dates = future.massRevocations.map((r) => formatDotnetDate(r.revocationDate!)).join(', ');
+    plan.changes.push({ kind: 'revoke', keyId: REVOKE_ALL, revocationDate: now, reason: `ringkeeper repair: re-dated a revocation of all keys dated ${dates}` });
+  }
+  for (const key of future.keys) {
+    if (!ring.revocations.some((r) => r.keyId === key.id)) {
+      plan.changes.push({ kind: 'revoke', keyId: key.id, revocationDate: now, reason: `ringkeeper repair: created in the future (${formatDotnetDate(key.creationDate)})` });
+    }
+  }
+  ensureCoverage(plan, { ...ring, revocations: ring.revocations.filter((r) => !future.massRevocations.includes(r)) }, now, settings);
+  return plan;
 }
 
 function immediateWarning(now: number): string {

@@ -7,6 +7,7 @@ import { encryptXmlElement } from './AzureKeyVaultXmlEncryptor';
 import { KeyVaultKeyWrapper } from './KeyVaultKeyWrapper';
 import type { KeyWrapper } from './KeyWrapper';
 import { isRsaKid, RsaKeyWrapper } from './RsaKeyWrapper';
+import { kekOf } from './kekIdentity';
 
 /** Key encryption at rest for one ring (≈ IXmlEncryptor + the decryptors it implies). */
 export interface KeyProtector {
@@ -15,6 +16,8 @@ export interface KeyProtector {
   protect(masterKeyXml: string): Promise<string>;
   /** Unwraps a content key recorded under `kid` (for verify): Key Vault kids via Key Vault, RSA kids locally. */
   unwrap(kid: string, wrapped: Buffer): Promise<Buffer>;
+  /** The key encryption key new keys are wrapped with, as kekOf names it; '(none)' for `none`. No network. */
+  readonly kek: string;
 }
 
 export interface ProtectorOptions {
@@ -35,16 +38,17 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
       }
       return {
         type: 'none',
+        kek: '(none)',
         protect: async (masterKeyXml) => masterKeyXml,
         unwrap: (kid) => Promise.reject(new Error(`no key encryption key is configured to unwrap ${kid}`)),
       };
     case 'rsa': {
       const rsa = RsaKeyWrapper.fromFile(config.keyFile, config.generate);
-      return wrapperProtector('rsa', rsa, (kid) => (isRsaKid(kid) ? rsa : keyVaultFor(kid, options)));
+      return wrapperProtector('rsa', rsa.kid, rsa, (kid) => (isRsaKid(kid) ? rsa : keyVaultFor(kid, options)));
     }
     case 'keyvault': {
       const kv = new KeyVaultKeyWrapper({ keyId: config.keyId, credential: options.credential, clientOptions: options.keyVaultClientOptions });
-      return wrapperProtector('keyvault', kv, (kid) => {
+      return wrapperProtector('keyvault', kekOf(config.keyId), kv, (kid) => {
         if (isRsaKid(kid)) throw new Error(`the secret was wrapped by a local RSA key (${kid}); configure that key to unwrap it`);
         return kv;
       });
@@ -52,9 +56,10 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
   }
 }
 
-function wrapperProtector(type: 'rsa' | 'keyvault', wrapper: KeyWrapper, unwrapperFor: (kid: string) => KeyWrapper): KeyProtector {
+function wrapperProtector(type: 'rsa' | 'keyvault', kek: string, wrapper: KeyWrapper, unwrapperFor: (kid: string) => KeyWrapper): KeyProtector {
   return {
     type,
+    kek,
     async protect(masterKeyXml) {
       const { decryptorType, encryptedKeyXml } = await encryptXmlElement(masterKeyXml, wrapper);
       return encryptedSecretXml(decryptorType, encryptedKeyXml);

@@ -1,5 +1,5 @@
-import { constants, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants, createHash, randomBytes, createPrivateKey, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KeyWrapper } from './KeyWrapper';
 
@@ -23,9 +23,7 @@ export class RsaKeyWrapper implements KeyWrapper {
   static fromFile(file: string, generate = false): RsaKeyWrapper {
     if (!existsSync(file)) {
       if (!generate) throw new Error(`RSA key file ${file} does not exist`);
-      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
-      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+      createKeyFile(file);
     }
     let key: KeyObject;
     try {
@@ -45,6 +43,25 @@ export class RsaKeyWrapper implements KeyWrapper {
   async unwrap(kid: string, wrapped: Buffer): Promise<Buffer> {
     if (kid !== this.kid) throw new Error(`the secret was wrapped by ${kid}, not by the configured RSA key ${this.kid}`);
     return privateDecrypt({ key: this.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, wrapped);
+  }
+}
+
+/**
+ * Writes a new key to a temporary file and links it into place: concurrent first runs each
+ * generate one, exactly one link wins, and every process then loads the winner's complete file
+ * (never a half-written one, as a plain create-and-write would allow).
+ */
+function createKeyFile(file: string): void {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(temp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    rmSync(temp, { force: true });
   }
 }
 

@@ -50,8 +50,8 @@ export interface XmlDocument {
   /** The decoded source the offsets refer to (without a BOM). */
   source: string;
   hadBom: boolean;
-  /** The `<?xml ...?>` declaration, if present. */
-  declaration?: XmlSpan;
+  /** The `<?xml ...?>` declaration, if present, with its `encoding` when it names one. */
+  declaration?: XmlSpan & { encoding?: string };
   root: XmlElement;
 }
 
@@ -59,11 +59,16 @@ export function elementChildren(element: XmlElement): XmlElement[] {
   return element.children.filter((c): c is XmlElement => c.kind === 'element');
 }
 
-/** Concatenated descendant text, as XLinq's `(string)element` returns. */
+/** Concatenated descendant text, as XLinq's `(string)element` returns (iterative: any depth). */
 export function textContent(node: XmlNode): string {
-  if (node.kind === 'text') return node.value;
-  if (node.kind !== 'element') return '';
-  return node.children.map(textContent).join('');
+  let text = '';
+  const pending: XmlNode[] = [node];
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    if (next.kind === 'text') text += next.value;
+    else if (next.kind === 'element') for (let i = next.children.length - 1; i >= 0; i--) pending.push(next.children[i]!);
+  }
+  return text;
 }
 
 export function attribute(element: XmlElement, localName: string, namespace = ''): string | undefined {

@@ -1,4 +1,4 @@
-import type { XmlAttribute, XmlDocument, XmlElement, XmlNode, XmlSpan } from './XmlNode';
+import type { XmlDocument, XmlElement, XmlNode } from './XmlNode';
 
 export const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
 export const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
@@ -22,12 +22,11 @@ const WHITESPACE = /[ \t\r\n]*/y;
 const TEXT_RUN = /[^<&]*/y;
 const ATTRIBUTE_RUN = /[^<&"'\t\n\r]*/y;
 const INVALID_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
-const DECLARATION = /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\3)?([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(yes|no)\5)?[ \t\r\n]*\?>/y;
+const DECLARATION = /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])(1\.[0-9]+)\1([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\4)?([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(yes|no)\7)?[ \t\r\n]*\?>/y;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 /** Namespace declarations of one element (prefix -> URI); most elements declare none. */
 type Scope = ReadonlyMap<string, string>;
-const NO_DECLARATIONS: Scope = new Map();
 
 /** Parses a complete XML document held in a string (already decoded from UTF-8, BOM removed). */
 export function parseXml(source: string, hadBom = false): XmlDocument {
@@ -43,12 +42,14 @@ class Parser {
   parseDocument(hadBom: boolean): XmlDocument {
     const invalid = INVALID_CHAR.exec(this.src);
     if (invalid) this.fail(`the character U+${invalid[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML`, invalid.index);
-    let declaration: XmlSpan | undefined;
+    let declaration: XmlDocument['declaration'];
     if (this.src.startsWith('<?xml') && /^<\?xml[ \t\r\n?]/.test(this.src)) {
       DECLARATION.lastIndex = 0;
       const m = DECLARATION.exec(this.src);
       if (!m) this.fail('the XML declaration is malformed', 0);
-      declaration = { start: 0, end: m[0].length };
+      // System.Xml reads XML 1.0 only ("Version number '1.1' is invalid").
+      if (m[2] !== '1.0') this.fail(`version "${m[2]}" in the XML declaration is not supported (only "1.0", as in .NET's XmlReader)`, 0);
+      declaration = { start: 0, end: m[0].length, encoding: m[5] };
       this.pos = m[0].length;
     }
     const rootScope = new Map<string, string>([['xml', XML_NAMESPACE], ['xmlns', XMLNS_NAMESPACE], ['', '']]);
@@ -70,7 +71,47 @@ class Parser {
     return { source: this.src, hadBom, declaration, root };
   }
 
+  /**
+   * The root element and everything in it, without recursion: ASP.NET Core's reader accepts any
+   * nesting depth, so ringkeeper must too (a call per level would overflow the stack).
+   */
   private parseElement(): XmlElement {
+    const root = this.parseStartTag();
+    if (root.closed) return root.element;
+    const open: { element: XmlElement; declares: boolean }[] = [root];
+    while (open.length > 0) {
+      const { element, declares } = open[open.length - 1]!;
+      if (this.pos >= this.src.length) this.fail(`the element <${element.qname}> (line ${lineAt(this.src, element.start)}) is not closed (unexpected end of file)`);
+      if (this.src.startsWith('</', this.pos)) {
+        const at = this.pos;
+        this.pos += 2;
+        const name = this.readName('an end tag name');
+        this.skipWhitespace();
+        if (this.src[this.pos] !== '>') this.fail(`the end tag </${name}> is malformed`);
+        this.pos++;
+        if (name !== element.qname) this.fail(`the end tag </${name}> does not match the start tag <${element.qname}> (line ${lineAt(this.src, element.start)})`, at);
+        element.end = this.pos;
+        open.pop();
+        if (declares) this.scopes.pop();
+      } else if (this.src.startsWith('<!--', this.pos)) element.children.push(this.parseComment());
+      else if (this.src.startsWith('<![CDATA[', this.pos)) element.children.push(this.parseCData());
+      else if (this.src.startsWith('<!', this.pos)) this.fail('markup declarations are not allowed in content');
+      else if (this.src.startsWith('<?', this.pos)) element.children.push(this.parseProcessingInstruction());
+      else if (this.src[this.pos] === '<') {
+        const child = this.parseStartTag();
+        element.children.push(child.element);
+        if (!child.closed) open.push(child);
+      } else element.children.push(this.parseText());
+    }
+    return root.element;
+  }
+
+  /**
+   * A start tag. Its namespace declarations, if any, stay pushed until the matching end tag unless
+   * it closed itself; elements that declare nothing push nothing, so lookups cost the number of
+   * declaring ancestors, not the depth.
+   */
+  private parseStartTag(): { element: XmlElement; closed: boolean; declares: boolean } {
     const start = this.pos;
     this.pos++; // <
     const qname = this.readName('an element name');
@@ -101,15 +142,7 @@ class Parser {
         (scope ??= new Map()).set(prefix, a.value);
       }
     }
-    this.scopes.push(scope ?? NO_DECLARATIONS);
-    try {
-      return this.finishElement(qname, start, rawAttributes);
-    } finally {
-      this.scopes.pop();
-    }
-  }
-
-  private finishElement(qname: string, start: number, rawAttributes: { qname: string; value: string; at: number }[]): XmlElement {
+    if (scope) this.scopes.push(scope);
     const [prefix, localName] = this.splitName(qname, start);
     const element: XmlElement = {
       kind: 'element',
@@ -129,40 +162,16 @@ class Parser {
       const key = `{${namespace}}${aLocal}`;
       if (seen.has(key)) this.fail(`attribute "${a.qname}" duplicates another attribute in <${qname}> after namespace resolution`, a.at);
       seen.add(key);
-      const attr: XmlAttribute = { qname: a.qname, localName: aLocal, namespace, value: a.value };
-      element.attributes.push(attr);
+      element.attributes.push({ qname: a.qname, localName: aLocal, namespace, value: a.value });
     }
     if (this.src.startsWith('/>', this.pos)) {
       this.pos += 2;
       element.end = this.pos;
-      return element;
+      if (scope) this.scopes.pop();
+      return { element, closed: true, declares: !!scope };
     }
     this.pos++; // >
-    this.parseContent(element);
-    return element;
-  }
-
-  private parseContent(element: XmlElement): void {
-    for (;;) {
-      if (this.pos >= this.src.length) this.fail(`the element <${element.qname}> (line ${lineAt(this.src, element.start)}) is not closed (unexpected end of file)`);
-      if (this.src.startsWith('</', this.pos)) {
-        const at = this.pos;
-        this.pos += 2;
-        const name = this.readName('an end tag name');
-        this.skipWhitespace();
-        if (this.src[this.pos] !== '>') this.fail(`the end tag </${name}> is malformed`);
-        this.pos++;
-        if (name !== element.qname) this.fail(`the end tag </${name}> does not match the start tag <${element.qname}> (line ${lineAt(this.src, element.start)})`, at);
-        element.end = this.pos;
-        return;
-      }
-      if (this.src.startsWith('<!--', this.pos)) element.children.push(this.parseComment());
-      else if (this.src.startsWith('<![CDATA[', this.pos)) element.children.push(this.parseCData());
-      else if (this.src.startsWith('<!', this.pos)) this.fail('markup declarations are not allowed in content');
-      else if (this.src.startsWith('<?', this.pos)) element.children.push(this.parseProcessingInstruction());
-      else if (this.src[this.pos] === '<') element.children.push(this.parseElement());
-      else element.children.push(this.parseText());
-    }
+    return { element, closed: false, declares: !!scope };
   }
 
   private parseText(): XmlNode {

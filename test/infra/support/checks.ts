@@ -40,6 +40,9 @@ export const API_VERSIONS: Record<string, string> = {
   'Microsoft.Authorization/roleAssignments': '2022-04-01',
   'Microsoft.OperationalInsights/workspaces': '2026-03-01',
   'Microsoft.Insights/components': '2020-02-02',
+  'Microsoft.Insights/actionGroups': '2023-01-01',
+  'Microsoft.Insights/scheduledQueryRules': '2026-03-01',
+  'Microsoft.Insights/metricAlerts': '2026-01-01',
 };
 
 export const STICKY = {

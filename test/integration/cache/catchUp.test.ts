@@ -98,6 +98,7 @@ describe('cache front-end catch-up and cold boot (Azurite)', () => {
   it('cold-boots when the journal no longer holds its next sequence', async () => {
     const { ctx, publisher } = cacheSetup();
     for (let i = 1; i <= 6; i++) await publisher.publish(generic(i), { channel: 'production' });
+    await waitFor(async () => (await ctx.journal.readHint('production'))?.last === 6, 5_000, 'the head hint (written in the background)');
     const report = await runCacheJanitor(ctx, { now: new Date(Date.now() + 3 * 24 * 3_600_000) });
     expect(report.channels.find((c) => c.channel === 'production')).toMatchObject({ head: 6, oldest: 6, pruned: 5 });
     const fe = frontEnd(ctx, 'old', { store: new MemorySequenceStore(2) });

@@ -45,15 +45,17 @@ describe('cache channels and large envelopes (Azurite)', () => {
     expect(Buffer.byteLength(payload)).toBeGreaterThan(100 * 1024);
     const umbraco = [{ RefreshType: 4, RefresherId: '900A4FBE-DF3C-41E6-BB77-BE896CD158EA', GuidId: '00000000-0000-0000-0000-000000000000', IntId: 0, JsonIds: null, JsonIdCount: 1, JsonPayload: payload }];
     const published = await publisher.publish(umbraco, { channel: 'production' });
-    const direct = { version: 1 as const, id: randomUUID(), channel: 'production', origin: 'dotnet', createdAt: new Date().toISOString(), instructions: [{ refresher: 'media', type: 'RefreshByJson' as const, payload: { blob: 'z'.repeat(90 * 1024) } }] };
+    const direct = { version: 2 as const, id: randomUUID(), channel: 'production', origin: 'dotnet', createdAt: new Date().toISOString(), instructions: [{ refresher: 'media', type: 'RefreshByJson' as const, payload: { blob: 'z'.repeat(90 * 1024) } }] };
     await publisher.enqueue(direct);
     const outcomes: unknown[] = [];
     const { CacheFanOut } = await import('../../../shared/cache/CacheFanOut');
     const fanOut = new CacheFanOut(ctx, { frontEndCacheMs: 0 });
     const pump = fanOutPump(ctx, { handle: async (input: unknown, inv: never) => { const o = await fanOut.handle(input, inv); outcomes.push(o); return o; } } as never);
     await pump.drain();
-    outcomes.sort((a, b) => (a as { sequence: number }).sequence - (b as { sequence: number }).sequence);
-    expect(outcomes).toMatchObject([{ outcome: 'delivered', form: 'inJournal', sequence: 1 }, { outcome: 'delivered', form: 'inJournal', sequence: 2 }]);
+    outcomes.sort((a, b) => (a as { first: number }).first - (b as { first: number }).first);
+    expect(outcomes).toMatchObject([{ outcome: 'delivered', form: 'inJournal', first: 1, last: 1 }, { outcome: 'delivered', form: 'inJournal', first: 2, last: 2 }]);
+    // The claim check lives inside the channel's prefix (an identity limited to production/ can read it).
+    expect(await ctx.journal.container.getBlobClient(`production/claims/${direct.id}.json`).exists()).toBe(true);
     await waitFor(() => fe.applied.length === 2, 20_000, 'large envelopes');
     expect(fe.applied[0]!.id).toBe(published.id);
     expect(fe.applied[0]!.instructions).toEqual(umbraco);

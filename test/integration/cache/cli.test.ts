@@ -74,7 +74,8 @@ describe('ringkeeper cache publish|tail (Azurite)', () => {
     const badJson = io(dir);
     expect(await runCacheCommand(['publish', '--channel', 'production', '--config', configFile, '--json', '{oops'], badJson.io)).toBe(2);
     const unknown = io(dir);
-    expect(await runCacheCommand(['publish', '--channel', 'nowhere', '--config', configFile, '--json', '[{"refresher":"a","type":0}]'], unknown.io)).toBe(1);
+    // An unknown channel is a configuration error (exit 2), as for `cache tail` and an unknown --ring (#11 item 6).
+    expect(await runCacheCommand(['publish', '--channel', 'nowhere', '--config', configFile, '--json', '[{"refresher":"a","type":0}]'], unknown.io)).toBe(2);
     expect(unknown.err()).toMatch(/unknown_channel/);
     const invalid = io(dir);
     expect(await runCacheCommand(['publish', '--channel', 'production', '--config', configFile, '--json', '{"version":9,"instructions":[]}'], invalid.io)).toBe(1);

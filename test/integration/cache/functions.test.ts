@@ -27,7 +27,7 @@ describe('cache functions (handlers on Azurite)', () => {
 
   it('POST publishes (201 {sequence, id}), replays by id (200), and refuses with problem+json codes', async () => {
     const id = randomUUID();
-    const envelope = { version: 1, id, channel: 'production', origin: 'http-test', createdAt: new Date().toISOString(), instructions: generic(1) };
+    const envelope = { version: 2, id, channel: 'production', origin: 'http-test', createdAt: new Date().toISOString(), instructions: generic(1) };
     const created = await post('production', JSON.stringify(envelope));
     expect(created.status).toBe(201);
     expect(created.jsonBody).toEqual({ sequence: 1, id });
@@ -61,7 +61,7 @@ describe('cache functions (handlers on Azurite)', () => {
       const last = receivedMessageItems.at(-1)!;
       const context = new InvocationContext({ functionName: 'fan-out-cache-instructions', triggerMetadata: { dequeueCount: last.dequeueCount }, logHandler: () => {} });
       const outcome = await fanOutCacheInstructions(triggerInputOf(decodeQueueMessage(last.messageText)), context);
-      expect(outcome).toMatchObject({ outcome: 'delivered', channel: 'production', sequence, frontEnds: 1, form: 'inline' });
+      expect(outcome).toMatchObject({ outcome: 'delivered', channel: 'production', first: sequence, last: sequence, frontEnds: 1, form: 'inline' });
       await waitFor(() => fe.subscriber.lastApplied === sequence, 20_000, 'applied');
       expect(fe.applied.map((e) => e.instructions)).toEqual([generic(2)]);
 
@@ -72,6 +72,24 @@ describe('cache functions (handlers on Azurite)', () => {
     } finally {
       await fe.subscriber.stop();
     }
+  });
+
+  it('concurrent POSTs are committed together: fewer journal writes than publishes, one contiguous run of sequences', async () => {
+    const journal = setup.ctx.journal;
+    const before = (await journal.head('staging')).last;
+    const responses = await Promise.all(Array.from({ length: 24 }, (_, i) => post('staging', JSON.stringify(generic(i)))));
+    expect(responses.map((r) => r.status)).toEqual(Array(24).fill(201));
+    const sequences = responses.map((r) => (r.jsonBody as { sequence: number }).sequence).sort((a, b) => a - b);
+    expect(sequences).toEqual(Array.from({ length: 24 }, (_, i) => before + 1 + i));
+    const batches: Array<[number, number]> = [];
+    for (let first = before + 1; first <= before + 24; ) {
+      const last = (await journal.batchLast('staging', first))!;
+      batches.push([first, last]);
+      first = last + 1;
+    }
+    // The first POST finds the channel idle and commits alone; the others queue behind it and share writes.
+    expect(batches.length).toBeLessThanOrEqual(4);
+    expect(batches.at(-1)![1]).toBe(before + 24);
   });
 
   it('the janitor timer reports per-channel figures', async () => {

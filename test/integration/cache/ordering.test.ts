@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeQueueMessage, encodeQueueMessage } from '../../../shared/cache/queueMessageCodec';
+import { createCacheContext } from '../../../shared/cache/CacheContext';
+import { CachePublisher } from '../../../shared/cache/CachePublisher';
 import { listFrontEnds } from '../../../shared/cache/listFrontEnds';
 import { cacheSetup, fanOutPump, frontEnd, generic, waitFor, type RecordingFrontEnd } from './cacheHarness';
 
@@ -82,6 +84,38 @@ describe('cache channel ordering (Azurite)', () => {
       for (const p of ['p1', 'p2', 'p3']) {
         const mine = fes[0]!.applied.filter((e) => e.origin === p).map((e) => (e.instructions[0] as { ids: number[] }).ids[0]);
         expect(mine).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      }
+    } finally {
+      await pump.stop();
+    }
+  });
+
+  it('four publishing processes at once: one chain of batches without holes or overlaps, every envelope once, identical on every front-end', async () => {
+    const { config, ctx } = cacheSetup();
+    const fes = ['m', 'n'].map((id) => frontEnd(ctx, id));
+    started.push(...fes);
+    for (const fe of fes) await fe.subscriber.start();
+    const processes = Array.from({ length: 4 }, () => new CachePublisher(createCacheContext(config)));
+    const pump = fanOutPump(ctx);
+    pump.start();
+    try {
+      // Each process has 4 callers in flight at once: batches form inside a process, conflicts across them.
+      const results = (await Promise.all(processes.flatMap((p, pi) => Array.from({ length: 4 }, async (_, ci) => {
+        const mine = [];
+        for (let i = 0; i < 6; i++) mine.push(await p.publish([{ refresher: `p${pi}c${ci}`, type: 'RefreshById', ids: [i] }], { channel: 'production', origin: `p${pi}c${ci}` }));
+        return mine;
+      })))).flat();
+      expect(results.map((r) => r.sequence).sort((a, b) => a - b)).toEqual(Array.from({ length: 96 }, (_, i) => i + 1));
+      await waitFor(() => fes.every((fe) => fe.subscriber.lastApplied === 96), 30_000, 'all applied');
+      for (const fe of fes) {
+        expect(fe.applied.map((e) => e.sequence)).toEqual(Array.from({ length: 96 }, (_, i) => i + 1));
+        expect(fe.applied.map((e) => e.id)).toEqual(fes[0]!.applied.map((e) => e.id));
+      }
+      const bySequence = new Map(results.map((r) => [r.sequence, r.id]));
+      expect(fes[0]!.applied.map((e) => e.id)).toEqual(fes[0]!.applied.map((e) => bySequence.get(e.sequence)));
+      // Each caller's awaited publishes keep their order.
+      for (const origin of new Set(fes[0]!.applied.map((e) => e.origin))) {
+        expect(fes[0]!.applied.filter((e) => e.origin === origin).map((e) => (e.instructions[0] as { ids: number[] }).ids[0])).toEqual([0, 1, 2, 3, 4, 5]);
       }
     } finally {
       await pump.stop();

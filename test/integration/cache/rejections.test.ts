@@ -5,7 +5,7 @@ import { encodeQueueMessage } from '../../../shared/cache/queueMessageCodec';
 import { cacheSetup, fanOutPump, frontEnd, generic, readRejected, waitFor, type RecordingFrontEnd } from './cacheHarness';
 
 function envelope(overrides: Record<string, unknown> = {}) {
-  return { version: 1, id: randomUUID(), channel: 'production', origin: 'test', createdAt: new Date().toISOString(), instructions: generic(1), ...overrides };
+  return { version: 2, id: randomUUID(), channel: 'production', origin: 'test', createdAt: new Date().toISOString(), instructions: generic(1), ...overrides };
 }
 
 describe('cache rejections (Azurite)', () => {
@@ -26,13 +26,13 @@ describe('cache rejections (Azurite)', () => {
     const huge = envelope({ instructions: [{ refresher: 'content', type: 'RefreshByJson', payload: 'x'.repeat(1024 * 1024) }] });
     const hugeText = JSON.stringify(huge);
     await ctx.journal.ensureContainer();
-    await ctx.journal.container.getBlockBlobClient('claims/huge.json').upload(hugeText, Buffer.byteLength(hugeText));
+    await ctx.journal.container.getBlockBlobClient('production/claims/huge.json').upload(hugeText, Buffer.byteLength(hugeText));
 
     const bad: Array<[string, string]> = [
       ['not_json', 'this is { not json'],
-      ['unsupported_version', JSON.stringify(envelope({ version: 2 }))],
-      ['invalid_envelope', JSON.stringify({ version: 1, channel: 'production', instructions: generic(1) })],
-      ['envelope_too_large', JSON.stringify({ version: 1, claimCheck: { blob: 'claims/huge.json' } })],
+      ['unsupported_version', JSON.stringify(envelope({ version: 1 }))],
+      ['invalid_envelope', JSON.stringify({ version: 2, channel: 'production', instructions: generic(1) })],
+      ['envelope_too_large', JSON.stringify({ version: 2, claimCheck: { blob: 'production/claims/huge.json' } })],
       ['unknown_channel', JSON.stringify(envelope({ channel: 'nowhere' }))],
     ];
     // Interleave valid traffic: two publishes (journal + notice) and one envelope enqueued directly.
@@ -66,7 +66,7 @@ describe('cache rejections (Azurite)', () => {
     }
     expect(rejected.find((r) => r.code === 'not_json')!.original).toBe('this is { not json');
     expect(rejected.find((r) => r.code === 'invalid_envelope')!.reason).toMatch(/id: is missing.*origin: is missing.*createdAt: is missing/);
-    expect(rejected.find((r) => r.code === 'unsupported_version')!.reason).toMatch(/version 2 is not supported/);
+    expect(rejected.find((r) => r.code === 'unsupported_version')!.reason).toMatch(/version 1 is not supported/);
     expect(rejected.find((r) => r.code === 'unknown_channel')!.reason).toMatch(/"nowhere" is not configured/);
     expect(rejected.find((r) => r.code === 'envelope_too_large')!.reason).toMatch(/maximum is 262144/);
 
@@ -89,24 +89,29 @@ describe('cache rejections (Azurite)', () => {
     expect(rejected.map((r) => r.code)).toEqual(['envelope_too_large', 'unknown_channel']);
     expect(rejected[0]).toMatchObject({ source: 'publish', originalTruncated: true });
     expect(rejected[0]!.originalBytes).toBeGreaterThan(1024 * 1024);
-    expect(await ctx.journal.head('production')).toBe(0);
+    expect(await ctx.journal.head('production')).toEqual({ first: 0, last: 0 });
   });
 
-  it('a notice for a sequence the journal does not hold is rejected, not retried', async () => {
-    const { ctx } = cacheSetup();
+  it('a notice for a batch the journal does not hold, or with another extent, is rejected, not retried', async () => {
+    const { ctx, publisher } = cacheSetup();
     const queue = ctx.queueService.getQueueClient(ctx.config.instructionsQueue);
     await queue.createIfNotExists();
-    await queue.sendMessage(encodeQueueMessage({ version: 1, channel: 'production', sequence: 99, id: randomUUID() }));
+    await publisher.publish(generic(1), { channel: 'production' });
+    await queue.clearMessages();
+    await queue.sendMessage(encodeQueueMessage({ version: 2, channel: 'production', first: 99, last: 99 }));
+    await queue.sendMessage(encodeQueueMessage({ version: 2, channel: 'production', first: 1, last: 3 }));
     await fanOutPump(ctx).drain();
     const rejected = await readRejected(ctx);
-    expect(rejected.map((r) => r.code)).toEqual(['journal_entry_not_found']);
+    expect(rejected.map((r) => r.code)).toEqual(['journal_entry_not_found', 'journal_entry_not_found']);
+    expect(rejected.map((r) => r.reason).join(' ')).toMatch(/no journal batch starting at 99.*no journal batch ending at 3 starting at 1/);
   });
 
   it('storage failures throw so the host retries; nothing is rejected', async () => {
     const { ctx } = cacheSetup();
     const { CacheFanOut } = await import('../../../shared/cache/CacheFanOut');
     // Point the journal at a container name Azure refuses: every write fails with a non-permanent storage error.
-    const broken = { ...ctx, journal: new (await import('../../../shared/cache/Journal')).Journal(ctx.blobService.getContainerClient('NO_SUCH_container')) };
+    const journal = new (await import('../../../shared/cache/Journal')).Journal(ctx.blobService.getContainerClient('NO_SUCH_container'));
+    const broken = { ...ctx, journal, commits: new (await import('../../../shared/cache/GroupCommit')).GroupCommit(journal, { windowMs: 600_000 }) };
     const fanOut = new CacheFanOut(broken);
     await expect(fanOut.handle(envelope(), { dequeueCount: 1 })).rejects.toThrow();
     expect(await readRejected(ctx)).toEqual([]);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isListening } from '../../../shared/azure/azurite';
@@ -31,6 +32,31 @@ describe('npm start (after the build)', () => {
     expect(await exited).toBe(0);
     expect(await isListening(blobPort)).toBe(false);
   });
+});
+
+describe('npm start on a busy port (#11 item 6)', () => {
+  it('names the port and how to pick another, exits 1 and stops the Azurite it started', async () => {
+    const [httpPort, blobPort, queuePort] = [await freePort(), await freePort(), await freePort()];
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(httpPort, '127.0.0.1', resolve));
+    try {
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/shared/devhost/start.js'), '--port', String(httpPort)], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, RINGKEEPER_LOCAL_BLOB_PORT: String(blobPort), RINGKEEPER_LOCAL_QUEUE_PORT: String(queuePort), RINGKEEPER_CONFIG: '', RINGKEEPER_CONFIG_JSON: '', AzureWebJobsStorage: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.resume();
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(code).toBe(1);
+      expect(stderr).toContain(`port ${httpPort} on 127.0.0.1 is already in use`);
+      expect(stderr).toContain('npm start -- --port N');
+      expect(await isListening(blobPort)).toBe(false);
+    } finally {
+      busy.close();
+    }
+  }, 90_000);
 });
 
 async function waitFor(condition: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {

@@ -32,8 +32,8 @@ function context(functionName: string): InvocationContext {
   return new InvocationContext({ functionName, invocationId: uniqueName('inv'), logHandler: (level, ...args) => logs.push(`${level} ${args.map(String).join(' ')}`) });
 }
 
-function request(method: string, url: string, params: Record<string, string> = {}, body?: string): HttpRequest {
-  return new HttpRequest({ method, url: `http://localhost:7071/api/${url}`, params, body: body === undefined ? undefined : { string: body }, headers: { 'content-type': 'application/json' } });
+function request(method: string, url: string, params: Record<string, string> = {}, body?: string, contentType = 'application/json'): HttpRequest {
+  return new HttpRequest({ method, url: `http://localhost:7071/api/${url}`, params, body: body === undefined ? undefined : { string: body }, headers: { 'content-type': contentType } });
 }
 
 function bodyOf(response: HttpResponseInit): any {
@@ -125,6 +125,79 @@ describe('key ring HTTP functions', () => {
     expect(response.status).toBe(500);
     expect(bodyOf(response)).toMatchObject({ code: 'config_invalid' });
     expect(bodyOf(response).detail).toMatch(/RINGKEEPER_CONFIG_JSON/);
+  });
+});
+
+describe('#11: bounded inputs and log lines that cannot be forged', () => {
+  async function bootstrapped(): Promise<string> {
+    const response = await rotateKeyring(request('POST', 'x', { ring: 'production' }), context('rotate-keyring'));
+    return bodyOf(response).newKeyId;
+  }
+
+  it.each([
+    ['a 1 MiB reason', () => JSON.stringify({ all: true, reason: 'x'.repeat(1 << 20) }), 'application/json', 413, 'payload_too_large'],
+    ['a 501-character reason', () => JSON.stringify({ all: true, reason: 'x'.repeat(501) }), 'application/json', 400, 'invalid_request'],
+    ['a reason with a newline', () => JSON.stringify({ all: true, reason: 'a\nb' }), 'application/json', 400, 'invalid_request'],
+    ['a text/plain body', () => '{"all":true}', 'text/plain', 415, 'unsupported_media_type'],
+  ])('refuses %s and leaves the ring unchanged', async (_label, body, type, status, code) => {
+    await bootstrapped();
+    const before = (await ringBlob('production').getProperties()).etag;
+    const response = await revokeKeyring(request('POST', 'x', { ring: 'production' }, body(), type), context('revoke-keyring'));
+    expect(response.status).toBe(status);
+    expect(bodyOf(response)).toMatchObject({ status, code });
+    expect((await ringBlob('production').getProperties()).etag).toBe(before);
+  });
+
+  it('accepts a 500-character reason', async () => {
+    const key = await bootstrapped();
+    const response = await revokeKeyring(request('POST', 'x', { ring: 'production' }, JSON.stringify({ keyId: key, reason: 'é'.repeat(500) })), context('revoke-keyring'));
+    expect(response.status).toBe(200);
+  });
+
+  it('matches ring names exactly (case-sensitive)', async () => {
+    const response = await getKeyring(request('GET', 'keyrings/PRODUCTION', { ring: 'PRODUCTION' }), context('get-keyring'));
+    expect(response.status).toBe(404);
+    expect(bodyOf(response).code).toBe('ring_not_found');
+  });
+
+  it.each(['2027-02-30T00:00:00Z', '2027-13-01T00:00:00Z', '2027-01-01T24:00:00Z'])('refuses ?at=%s, a date that does not exist', async (at) => {
+    const response = await getKeyring(request('GET', `x?at=${at}`, { ring: 'production' }), context('get-keyring'));
+    expect(response.status).toBe(400);
+  });
+
+  it('logs a forged ring name quoted on one line, NUL escaped, 10,000 characters truncated', async () => {
+    const forged = "x\n[2026-11-25T00:00:00.000Z] Executed 'Functions.rotate-keyring' (Succeeded) FORGED\u0000";
+    await getKeyring(request('GET', 'x', { ring: forged }), context('get-keyring'));
+    await getKeyring(request('GET', 'x', { ring: 'y'.repeat(10_000) }), context('get-keyring'));
+    const joined = logs.join('\n');
+    expect(logs.length).toBe(2);
+    for (const line of logs) expect(line).not.toMatch(/[\n\r\u0000]/);
+    expect(joined).toContain('unknown ring "x\\n[2026-11-25T00:00:00.000Z] Executed \'Functions.rotate-keyring\' (Succeeded) FORGED\\u0000"');
+    expect(logs[1]!.length).toBeLessThan(400);
+    expect(logs[1]).toContain('… (9900 more characters)');
+  });
+
+  it('logs a corrupt ring as an error (not a warning)', async () => {
+    await BlobServiceClient.fromConnectionString(azurite().connectionString).getContainerClient(containers.production!).createIfNotExists();
+    await ringBlob('production').upload('garbage', 7);
+    const response = await getKeyring(request('GET', 'x', { ring: 'production' }), context('get-keyring'));
+    expect(response.status).toBe(500);
+    expect(logs.filter((l) => l.startsWith('error ') && /keyring_malformed/.test(l))).toHaveLength(1);
+    expect(logs.some((l) => l.startsWith('warning '))).toBe(false);
+  });
+
+  it('refuses a new key under another KEK unless "allowNewKek": true', async () => {
+    await bootstrapped();
+    const otherKey = path.join(workDir, `other-${uniqueName('k')}.pem`);
+    writeFileSync(otherKey, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const config = JSON.parse(process.env.RINGKEEPER_CONFIG_JSON!);
+    config.rings[0].protector.keyFile = otherKey;
+    process.env.RINGKEEPER_CONFIG_JSON = JSON.stringify(config);
+    const refused = await rotateKeyring(request('POST', 'x', { ring: 'production' }, '{"force":true}'), context('rotate-keyring'));
+    expect(refused.status).toBe(409);
+    expect(bodyOf(refused)).toMatchObject({ code: 'kek_mismatch' });
+    const allowed = await rotateKeyring(request('POST', 'x', { ring: 'production' }, '{"force":true,"allowNewKek":true}'), context('rotate-keyring'));
+    expect(allowed.status).toBe(200);
   });
 });
 

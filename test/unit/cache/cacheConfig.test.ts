@@ -15,6 +15,7 @@ describe('parseCacheConfig', () => {
       staleTimeoutMinutes: 10,
       heartbeatSeconds: 60,
       retentionHours: 48,
+      idempotencyMinutes: 10,
       coldBootThreshold: 1000,
       maxEnvelopeBytes: 262144,
     });
@@ -40,6 +41,7 @@ describe('parseCacheConfig', () => {
     [{ channels: [{ name: 'p' }], staleTimeoutMinutes: 1, heartbeatSeconds: 40 }, 'cfg.heartbeatSeconds'],
     [{ channels: [{ name: 'p' }], coldBootThreshold: 1.5 }, 'cfg.coldBootThreshold'],
     [{ channels: [{ name: 'p' }], retentionHours: '48' }, 'cfg.retentionHours'],
+    [{ channels: [{ name: 'p' }], retentionHours: 1, idempotencyMinutes: 31 }, 'cfg.idempotencyMinutes'],
     [{ channels: [{ name: 'p' }], maxEnvelopeBytes: 10 * 1024 * 1024 }, 'cfg.maxEnvelopeBytes'],
     [{ channels: [{ name: 'p' }], storage: { blobServiceUri: 'https://a.blob.core.windows.net' } }, 'cfg.storage'],
     [{ channels: [{ name: 'p' }], queues: 1 }, 'cfg.queues'],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-const base = () => ({ version: 1, id: '3f2b8a1e-9c1d-4f5e-8a7b-6c5d4e3f2a1b', channel: 'production', origin: 'WEB01//LM/W3SVC/2/ROOT [P72/D2] EAB28404', createdAt: '2024-05-01T10:00:00.000Z' });
+const base = () => ({ version: 2, id: '3f2b8a1e-9c1d-4f5e-8a7b-6c5d4e3f2a1b', channel: 'production', origin: 'WEB01//LM/W3SVC/2/ROOT [P72/D2] EAB28404', createdAt: '2024-05-01T10:00:00.000Z' });
 
 /** Real Umbraco v8 rows (reference) and generic instructions. */
 export const UMBRACO_USER = { RefreshType: 3, RefresherId: 'e057af6d-2ee6-41f4-8045-3694010f0aa6', GuidId: '00000000-0000-0000-0000-000000000000', IntId: 0, JsonIds: '[1]', JsonIdCount: 1, JsonPayload: null };
@@ -21,8 +21,8 @@ export const VALID: Array<[string, unknown]> = [
 
 export const INVALID: Array<[string, unknown]> = [
   ['not an object', [1, 2]],
-  ['wrong version', { ...base(), version: 2, instructions: [UMBRACO_USER] }],
-  ['version as string', { ...base(), version: '1', instructions: [UMBRACO_USER] }],
+  ['wrong version (v1)', { ...base(), version: 1, instructions: [UMBRACO_USER] }],
+  ['version as string', { ...base(), version: '2', instructions: [UMBRACO_USER] }],
   ['missing id', { ...base(), id: undefined, instructions: [UMBRACO_USER] }],
   ['id not a uuid', { ...base(), id: 'abc', instructions: [UMBRACO_USER] }],
   ['upper-case channel', { ...base(), channel: 'Production', instructions: [UMBRACO_USER] }],

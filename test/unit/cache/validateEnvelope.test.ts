@@ -8,7 +8,7 @@ import { UMBRACO_CONTENT_TYPE, UMBRACO_USER, VALID } from './envelopeFixtures';
 
 describe('validateEnvelope error messages name the field', () => {
   it('lists every problem with its path', () => {
-    const result = validateEnvelope({ version: 1, channel: 'Prod', instructions: [{ RefreshType: 9, RefresherId: 'x' }, { refresher: 'a', type: 'Nope', ids: [true] }] });
+    const result = validateEnvelope({ version: 2, channel: 'Prod', instructions: [{ RefreshType: 9, RefresherId: 'x' }, { refresher: 'a', type: 'Nope', ids: [true] }] });
     expect(result.ok).toBe(false);
     const errors = (result as { errors: string[] }).errors;
     expect(errors).toEqual([
@@ -24,10 +24,23 @@ describe('validateEnvelope error messages name the field', () => {
   });
 });
 
+// Issue #11 item 3: "[1," was accepted (201) and delivered; the schema's pattern cannot see it.
+describe('validateEnvelope reads JsonIds content', () => {
+  it.each(['[1,', '[', '[1] x', '[}'])('refuses JsonIds %j, which is not a JSON array', (JsonIds) => {
+    const envelope = { ...(VALID[0]![1] as object), instructions: [{ ...UMBRACO_USER, JsonIds }] };
+    expect(validateEnvelope(envelope)).toMatchObject({ ok: false, errors: ['instructions[0].JsonIds: must be a JSON array as a string (e.g. "[1,2]") or null'] });
+  });
+
+  it('accepts a JSON array string', () => {
+    const envelope = { ...(VALID[0]![1] as object), instructions: [{ ...UMBRACO_USER, JsonIds: ' [1, 2]' }] };
+    expect(validateEnvelope(envelope)).toMatchObject({ ok: true });
+  });
+});
+
 describe('toEnvelope', () => {
   const defaults = { channel: 'production', origin: 'cli', now: () => new Date('2024-01-02T03:04:05.000Z'), newId: () => '11111111-2222-4333-8444-555555555555' };
   it('wraps instructions and fills defaults', () => {
-    expect(toEnvelope([UMBRACO_USER], defaults)).toEqual({ ok: true, envelope: { version: 1, id: '11111111-2222-4333-8444-555555555555', channel: 'production', origin: 'cli', createdAt: '2024-01-02T03:04:05.000Z', instructions: [UMBRACO_USER] } });
+    expect(toEnvelope([UMBRACO_USER], defaults)).toEqual({ ok: true, envelope: { version: 2, id: '11111111-2222-4333-8444-555555555555', channel: 'production', origin: 'cli', createdAt: '2024-01-02T03:04:05.000Z', instructions: [UMBRACO_USER] } });
     expect(toEnvelope(UMBRACO_CONTENT_TYPE, defaults)).toMatchObject({ ok: true, envelope: { instructions: [UMBRACO_CONTENT_TYPE] } });
     expect(toEnvelope({ instructions: [{ refresher: 'x', type: 0 }], origin: 'mine' }, defaults)).toMatchObject({ ok: true, envelope: { origin: 'mine' } });
   });
@@ -43,15 +56,18 @@ describe('toEnvelope', () => {
 
 describe('front-end messages and metadata', () => {
   const envelope = VALID[3]![1] as { channel: string; id: string };
-  it('accepts entries with exactly one of envelope, inJournal, void', () => {
-    const msg = (...entries: unknown[]) => JSON.stringify({ version: 1, channel: 'production', entries });
-    const e = { sequence: 3, id: envelope.id };
-    expect(parseFrontEndMessage(msg({ ...e, envelope }, { ...e, sequence: 4, inJournal: true }, { ...e, sequence: 5, void: true }))).toMatchObject({ entries: [{ sequence: 3, envelope }, { inJournal: true }, { void: true }] });
-    expect(parseFrontEndMessage(msg({ ...e, void: true, inJournal: true }))).toMatch(/entries\[0\]: exactly one/);
-    expect(parseFrontEndMessage(msg({ ...e, void: true }, { ...e, sequence: -1, void: true }))).toMatch(/entries\[1\]: sequence/);
-    expect(parseFrontEndMessage(JSON.stringify({ version: 1, channel: 'staging', entries: [{ ...e, envelope }] }))).toMatch(/channel differs/);
-    expect(parseFrontEndMessage(JSON.stringify({ version: 1, channel: 'production', entries: [] }))).toMatch(/non-empty/);
-    expect(parseFrontEndMessage(JSON.stringify({ version: 2, channel: 'production', entries: [{ ...e, void: true }] }))).toMatch(/version/);
+  it('accepts whole batches with exactly one of entries, inJournal, void, in ascending order', () => {
+    const msg = (...batches: unknown[]) => JSON.stringify({ version: 2, channel: 'production', batches });
+    const entries = [{ sequence: 3, envelope }, { sequence: 4, envelope: { ...envelope, id: '11111111-2222-4333-8444-555555555555' } }];
+    expect(parseFrontEndMessage(msg({ first: 3, last: 4, entries }, { first: 5, last: 5, inJournal: true }, { first: 6, last: 9, void: true }))).toMatchObject({ batches: [{ first: 3, entries }, { inJournal: true }, { void: true }] });
+    expect(parseFrontEndMessage(msg({ first: 3, last: 3, void: true, inJournal: true }))).toMatch(/batches\[0\]: exactly one/);
+    expect(parseFrontEndMessage(msg({ first: 3, last: 3, void: true }, { first: -1, last: 3, void: true }))).toMatch(/batches\[1\]: first/);
+    expect(parseFrontEndMessage(msg({ first: 5, last: 5, void: true }, { first: 3, last: 4, entries }))).toMatch(/ascending/);
+    expect(parseFrontEndMessage(msg({ first: 3, last: 5, entries }))).toMatch(/must hold 3 entries/);
+    expect(parseFrontEndMessage(msg({ first: 2, last: 3, entries }))).toMatch(/entries\[0\] must have sequence 2/);
+    expect(parseFrontEndMessage(JSON.stringify({ version: 2, channel: 'staging', batches: [{ first: 3, last: 4, entries }] }))).toMatch(/channel differs/);
+    expect(parseFrontEndMessage(msg())).toMatch(/non-empty/);
+    expect(parseFrontEndMessage(JSON.stringify({ version: 1, channel: 'production', batches: [{ first: 1, last: 1, void: true }] }))).toMatch(/version/);
     expect(parseFrontEndMessage('nope')).toBe('not JSON');
   });
 

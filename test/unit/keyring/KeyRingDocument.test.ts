@@ -27,12 +27,77 @@ describe('KeyRingDocument.parse', () => {
   it.each([
     ['a missing blob', undefined],
     ['a zero-length blob', Buffer.alloc(0)],
-    ['a blob holding only a BOM', Buffer.from([0xef, 0xbb, 0xbf])],
   ])('treats %s as an empty ring', (_label, content) => {
     const doc = KeyRingDocument.parse(content);
     expect(doc.ring.keys).toEqual([]);
     doc.append('<key />');
     expect(doc.serialize().toString('utf8')).toBe('<?xml version="1.0" encoding="utf-8"?><repository><key /></repository>');
+  });
+
+  // Issue #11 item 8(b): the blob repository short-circuits only a zero-length blob; apps fail on this one.
+  it('refuses a blob holding only a BOM (apps cannot read it), unless repair explicitly reads it as empty', () => {
+    const bomOnly = Buffer.from([0xef, 0xbb, 0xbf]);
+    expect(() => KeyRingDocument.parse(bomOnly)).toThrow(/holds only a UTF-8 byte order mark: apps cannot read this ring .*Root element is missing.*ringkeeper repair/);
+    const doc = KeyRingDocument.parse(bomOnly, { bomOnlyAsEmpty: true });
+    expect(doc.ring.keys).toEqual([]);
+  });
+
+  // Issue #11 item 8(a): declarations System.Xml refuses are refused, before anything is written.
+  it.each([
+    ['encoding="utf-16" without its BOM', 'utf-16', /encoding="utf-16" but has no matching byte order mark: ASP.NET Core cannot read it/],
+    ['encoding="utf-32" without its BOM', 'utf-32', /encoding="utf-32" but has no matching byte order mark/],
+    ['an unknown encoding name', 'x-klingon', /encoding="x-klingon", which ASP.NET Core cannot read/],
+    ['windows-1252 (no code-page provider in ASP.NET Core)', 'windows-1252', /which ASP.NET Core cannot read/],
+  ])('refuses a declaration with %s as malformed', (_label, encoding, message) => {
+    const content = Buffer.from(fixture.toString('utf8').replace('encoding="utf-8"', `encoding="${encoding}"`));
+    expect(() => KeyRingDocument.parse(content)).toThrow(message);
+    try {
+      KeyRingDocument.parse(content);
+    } catch (err) {
+      expect((err as KeyRingFormatError).code).toBe('keyring_malformed');
+    }
+  });
+
+  it('refuses version="1.1" as System.Xml does, and accepts UTF-8 spelled in upper case', () => {
+    const text = fixture.toString('utf8');
+    expect(() => KeyRingDocument.parse(Buffer.from(text.replace('version="1.0"', 'version="1.1"')))).toThrow(/version "1.1" in the XML declaration is not supported/);
+    expect(KeyRingDocument.parse(Buffer.from(text.replace('encoding="utf-8"', 'encoding="UTF-8"'))).ring.keys).toHaveLength(1);
+  });
+
+  // Issue #11 item 8(e): readable by ASP.NET Core, refused with the reason ringkeeper will not write them.
+  it.each([
+    ['UTF-16 with a BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(fixture.toString('utf8').replace('encoding="utf-8"', 'encoding="utf-16"'), 'utf16le')]), /encoded in UTF-16 \(little-endian\) \(byte order mark FF FE\)/],
+    ['ISO-8859-1', Buffer.from(fixture.toString('utf8').replace('encoding="utf-8"', 'encoding="ISO-8859-1"'), 'latin1'), /declares encoding="ISO-8859-1"/],
+  ])('refuses a ring in %s, saying ASP.NET Core can read it and why ringkeeper will not write it', (_label, content, what) => {
+    let error: KeyRingFormatError | undefined;
+    try {
+      KeyRingDocument.parse(content);
+    } catch (err) {
+      error = err as KeyRingFormatError;
+    }
+    expect(error?.code).toBe('keyring_unsupported_encoding');
+    expect(error?.message).toMatch(what);
+    expect(error?.message).toMatch(/ASP.NET Core can read this ring, but ringkeeper writes rings only in UTF-8/);
+  });
+
+  // Issue #11 item 8(d).
+  it('refuses a default namespace on the root, whose children ASP.NET Core would not read as keys', () => {
+    const content = Buffer.from(fixture.toString('utf8').replace('<repository>', '<repository xmlns="urn:x">'));
+    expect(() => KeyRingDocument.parse(content)).toThrow(/<repository> at line \d+: declares the default namespace "urn:x": .*apps see no key/);
+  });
+
+  // Issue #11 item 8(c): System.Xml has no depth limit; a recursive parser overflowed the stack.
+  it('reads 100,000 nested unknown elements next to a key (no recursion, no depth limit)', () => {
+    const depth = 100_000;
+    const nested = `${'<n>'.repeat(depth)}x${'</n>'.repeat(depth)}`;
+    const text = fixture.toString('utf8').replace('</repository>', `${nested}</repository>`);
+    const doc = KeyRingDocument.parse(Buffer.from(text));
+    expect(doc.ring.keys.map((k) => k.id)).toEqual([KEY_ID]);
+    expect(doc.unknownElements.at(-1)!.qname).toBe('n');
+    doc.append('<x />');
+    expect(doc.serialize().toString('utf8')).toBe(text.replace('</repository>', '<x /></repository>'));
+    const deepKey = keyXml(KEY_ID, dates, masterKeyXml()).replace('<descriptor', `${nested}<descriptor`);
+    expect(KeyRingDocument.parse(Buffer.from(`<repository>${deepKey}</repository>`)).ring.keys[0]!.protection).toBe('none');
   });
 
   it('accepts a UTF-8 BOM and keeps it', () => {

@@ -11,7 +11,7 @@ describe('parseXml', () => {
     expect(attribute(a, 'y')).toBe('AB');
     expect(textContent(a)).toBe('t<<raw>');
     expect(a.children.map((c) => c.kind)).toEqual(['text', 'text', 'comment', 'pi']);
-    expect(doc.declaration).toEqual({ start: 0, end: 38 });
+    expect(doc.declaration).toEqual({ start: 0, end: 38, encoding: 'utf-8' });
   });
 
   it('records exact source spans of elements', () => {
