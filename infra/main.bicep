@@ -217,7 +217,7 @@ module alerts 'modules/alerts.bicep' = {
   params: {
     appInsightsName: names.appInsights
     location: location
-    tags: tags
+    tags: allTags
     namePrefix: baseName
     actionGroupResourceId: alertActionGroupResourceId
     alertEmailAddress: alertEmailAddress
