@@ -4,6 +4,7 @@ import path from 'node:path';
 import { startAzurite } from '../shared/azure/azurite';
 import { runCacheBench } from './cache';
 import { runKeyRingBench } from './keyring';
+import { runPayloadBench } from './payload';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const README = path.join(ROOT, 'bench', 'README.md');
@@ -22,6 +23,7 @@ async function main(argv: string[]): Promise<void> {
     const sections: { name: string; markdown: string; custom?: boolean }[] = [];
     if (!only || only === 'keyring') sections.push(await runKeyRingBench({ azurite, quick }));
     if (!only || only === 'cache') sections.push(await runCacheBench({ azurite, quick }));
+    if (!only || only === 'payload') sections.push(await runPayloadBench({ quick }));
     // Customised runs (CACHE_BENCH_* for development) print their figures but leave the README alone.
     if (!quick) for (const section of sections) if (!section.custom) replaceSection(section.name, section.markdown);
   } finally {

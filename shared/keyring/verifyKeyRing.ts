@@ -1,11 +1,7 @@
 import type { RingHandle } from '../app/openRings';
 import type { KeyEntry, KeyProtection } from './KeyRing';
 import { KeyRingDocument } from './KeyRingDocument';
-import { MASTER_KEY_BYTES } from './KeyXmlWriter';
-import { DATA_PROTECTION_NAMESPACE } from './XmlConstants';
-import { decryptXmlElement } from './protectors/AzureKeyVaultXmlEncryptor';
-import { parseXml } from './xml/parseXml';
-import { attribute, elementChildren, textContent, type XmlElement } from './xml/XmlNode';
+import { canReadMasterKey, readMasterKey } from './readMasterKey';
 
 export interface KeyVerification {
   id: string;
@@ -35,47 +31,11 @@ export async function verifyKeyRing(handle: RingHandle, only?: ReadonlySet<strin
 
 async function verifyKey(handle: RingHandle, key: KeyEntry): Promise<KeyVerification> {
   const base = { id: key.id, protection: key.protection };
+  if (!canReadMasterKey(key)) return { ...base, status: 'skipped', detail: `ringkeeper cannot unwrap ${key.protection}-protected keys` };
   try {
-    switch (key.protection) {
-      case 'none':
-        return { ...base, ...checkMasterKey(findMasterKey(key.element)) };
-      case 'keyvault':
-      case 'rsa': {
-        const encryptedKey = findEncryptedKey(key.element);
-        const plaintext = await decryptXmlElement(encryptedKey, (kid, wrapped) => handle.protector().unwrap(kid, wrapped));
-        return { ...base, ...checkMasterKey(parseXml(plaintext).root) };
-      }
-      default:
-        return { ...base, status: 'skipped', detail: `ringkeeper cannot unwrap ${key.protection}-protected keys` };
-    }
+    (await readMasterKey(key, (kid, wrapped) => handle.protector().unwrap(kid, wrapped))).fill(0);
+    return { ...base, status: 'ok' };
   } catch (err) {
     return { ...base, status: 'failed', detail: (err as Error).message };
   }
-}
-
-function checkMasterKey(masterKey: XmlElement | undefined): Pick<KeyVerification, 'status' | 'detail'> {
-  if (!masterKey || masterKey.localName !== 'masterKey') return { status: 'failed', detail: 'no <masterKey> element' };
-  const value = elementChildren(masterKey).find((e) => e.localName === 'value');
-  const text = value ? textContent(value).trim() : '';
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return { status: 'failed', detail: 'the master key is not base64' };
-  const length = Buffer.from(text, 'base64').length;
-  return length === MASTER_KEY_BYTES ? { status: 'ok' } : { status: 'failed', detail: `the master key is ${length} bytes, expected ${MASTER_KEY_BYTES}` };
-}
-
-function innerDescriptor(key: XmlElement): XmlElement {
-  const outer = elementChildren(key).find((e) => e.localName === 'descriptor' && e.namespace === '');
-  const inner = outer && elementChildren(outer)[0];
-  if (!inner) throw new Error('the key has no descriptor content');
-  return inner;
-}
-
-function findMasterKey(key: XmlElement): XmlElement | undefined {
-  return elementChildren(innerDescriptor(key)).find((e) => e.localName === 'masterKey');
-}
-
-function findEncryptedKey(key: XmlElement): XmlElement {
-  const secret = elementChildren(innerDescriptor(key)).find((e) => e.localName === 'encryptedSecret' && e.namespace === DATA_PROTECTION_NAMESPACE);
-  const encryptedKey = secret && elementChildren(secret)[0];
-  if (!encryptedKey || !attribute(secret, 'decryptorType')) throw new Error('the key has no <encryptedSecret> content');
-  return encryptedKey;
 }

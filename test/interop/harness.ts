@@ -159,9 +159,12 @@ export function ensureBuilt(): Promise<void> {
 
 export type Step =
   | { op: 'status'; at?: string }
-  | { op: 'protect'; text: string; purposes?: string[]; at?: string }
-  /** payloadFrom: an earlier step's payload in the same run, "step" (same app) or "app:step". */
-  | { op: 'unprotect'; payload?: string; payloadFrom?: string; purposes?: string[]; at?: string }
+  /** text (UTF-8) or dataBase64; purposes [] = the provider itself (chain: the application name only); stringForm = Protect(string). */
+  | { op: 'protect'; text?: string; dataBase64?: string; stringForm?: boolean; purposes?: string[]; at?: string }
+  /** payloadFrom: an earlier step's payload in the same run, "step" (same app) or "app:step"; payloadText = Unprotect(string). */
+  | { op: 'unprotect'; payload?: string; payloadFrom?: string; payloadText?: string; purposes?: string[]; at?: string }
+  /** The Cookie header a browser returns after the real ChunkingCookieManager wrote the payload's base64url as cookie `name`. */
+  | { op: 'chunkCookie'; name: string; payload?: string; payloadFrom?: string; chunkSize?: number }
   | { op: 'storeElement'; xml: string }
   | { op: 'createKey'; activationDate: string; expirationDate: string }
   | { op: 'revokeKey'; keyId: string; reason?: string }
@@ -194,6 +197,9 @@ export interface StepResult {
   resolver?: { defaultKey: string | null; fallbackKey: string | null; shouldGenerateNewKey: boolean };
   // protect / unprotect / createKey
   payload?: string; keyId?: string | null; text?: string;
+  payloadText?: string; dataBase64?: string;
+  // chunkCookie
+  cookieHeader?: string; cookies?: number;
 }
 export interface AppResult { name: string; results: StepResult[]; logs: string[]; error?: ErrorInfo }
 export interface AspEnv { runtime: string; dataProtection: string; azureCore: string; keyVaultFormat: string }

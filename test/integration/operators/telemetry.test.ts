@@ -71,7 +71,7 @@ describe('telemetry records through the Functions log', () => {
 
     // A revocation by HTTP: the revoked key's id, and the replacement written with it.
     const response = await revokeKeyring(
-      new HttpRequest({ method: 'POST', url: 'http://localhost/api/keyrings/good/revoke', params: { ring: 'good' }, body: { string: JSON.stringify({ keyId: ok.keyId }) } }),
+      new HttpRequest({ method: 'POST', url: 'http://localhost/api/keyrings/good/revoke', params: { ring: 'good' }, headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify({ keyId: ok.keyId }) } }),
       context('revoke-keyring'),
     );
     expect(response.status).toBe(200);

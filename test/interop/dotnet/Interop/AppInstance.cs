@@ -87,6 +87,10 @@ public sealed class AppInstance : IDisposable
                     if (step["payloadFrom"] is JsonValue from) step["payload"] = earlier((string)from!);
                     Unprotect(step, at, result);
                     break;
+                case "chunkCookie":
+                    if (step["payloadFrom"] is JsonValue source) step["payload"] = earlier((string)source!);
+                    ChunkCookie(step, result);
+                    break;
                 case "storeElement":
                     _repository.StoreElement(XElement.Parse((string)step["xml"]!, LoadOptions.PreserveWhitespace), "interop");
                     break;
@@ -171,26 +175,67 @@ public sealed class AppInstance : IDisposable
         return _clock.GetCurrentKeyRing();
     }
 
+    /// <summary>
+    /// The app's protector for `purposes`; an empty list is the provider itself, which AddDataProtection has
+    /// already linked to the application name (its purpose chain is just the discriminator).
+    /// </summary>
     private IDataProtector Protector(JsonObject step, DateTimeOffset? at)
     {
         var purposes = step["purposes"]?.AsArray().Select(p => (string)p!).ToArray() ?? ["ringkeeper-interop"];
         if (at is not null) _clock.Now = at.Value;
         var provider = (at is null ? _real : _clocked).GetRequiredService<IDataProtectionProvider>();
+        if (purposes.Length == 0) return provider as IDataProtector ?? throw new InvalidOperationException("the provider is not linked to an application name");
         return provider.CreateProtector(purposes);
     }
 
+    /// <summary>`text` (UTF-8) or `dataBase64` (bytes); `stringForm` uses the string overload (base64url text out).</summary>
     private void Protect(JsonObject step, DateTimeOffset? at, JsonObject result)
     {
-        var payload = Protector(step, at).Protect(Encoding.UTF8.GetBytes((string)step["text"]!));
+        var protector = Protector(step, at);
+        var plaintext = step["dataBase64"] is JsonValue data ? Convert.FromBase64String((string)data!) : Encoding.UTF8.GetBytes((string)step["text"]!);
+        byte[] payload;
+        if (step["stringForm"] is JsonValue sf && (bool)sf)
+        {
+            var text = protector.Protect((string)step["text"]!);
+            result["payloadText"] = text;
+            payload = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(text);
+        }
+        else payload = protector.Protect(plaintext);
         result["payload"] = Convert.ToBase64String(payload);
         result["keyId"] = PayloadKeyId(payload);
     }
 
+    /// <summary>`payload` (base64 bytes) or `payloadText` (the string overload's base64url); reports `text` and `dataBase64`.</summary>
     private void Unprotect(JsonObject step, DateTimeOffset? at, JsonObject result)
     {
+        var protector = Protector(step, at);
+        if (step["payloadText"] is JsonValue t)
+        {
+            var text = protector.Unprotect((string)t!);
+            result["text"] = text;
+            result["dataBase64"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+            return;
+        }
         var payload = Convert.FromBase64String((string)step["payload"]!);
         result["keyId"] = PayloadKeyId(payload);
-        result["text"] = Encoding.UTF8.GetString(Protector(step, at).Unprotect(payload));
+        var plaintext = protector.Unprotect(payload);
+        result["text"] = Encoding.UTF8.GetString(plaintext);
+        result["dataBase64"] = Convert.ToBase64String(plaintext);
+    }
+
+    /// <summary>
+    /// The Cookie request header a browser sends back after the real ChunkingCookieManager wrote `value`
+    /// (the base64url form of an earlier payload) as cookie `name` with `chunkSize`.
+    /// </summary>
+    private static void ChunkCookie(JsonObject step, JsonObject result)
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        var manager = new Microsoft.AspNetCore.Authentication.Cookies.ChunkingCookieManager { ChunkSize = (int?)step["chunkSize"] ?? 4050 };
+        var value = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(Convert.FromBase64String((string)step["payload"]!));
+        manager.AppendResponseCookie(context, (string)step["name"]!, value, new Microsoft.AspNetCore.Http.CookieOptions { Path = "/", HttpOnly = true });
+        var pairs = context.Response.Headers.SetCookie.Select(c => c!.Split(';')[0]).ToArray();
+        result["cookieHeader"] = string.Join("; ", pairs);
+        result["cookies"] = pairs.Length;
     }
 
     /// <summary>Bytes 4..19 of a payload are the key id (.NET Guid byte order) after the 4-byte magic header.</summary>
