@@ -8,10 +8,15 @@ targetScope = 'resourceGroup'
 @maxLength(12)
 param baseName string = 'ringkeeper'
 
-@description('Optional. Location for all resources; it must offer Flex Consumption.')
+@description('Optional. Name of the azd environment (azd passes AZURE_ENV_NAME); when set, every resource is tagged azd-env-name.')
+@maxLength(64)
+param environmentName string = ''
+
+@description('Optional. Location for all resources. It must offer Flex Consumption (list them with `az functionapp list-flexconsumption-locations`); elsewhere the Function App plan is refused by Azure.')
+@metadata({ azd: { type: 'location' } })
 param location string = resourceGroup().location
 
-@description('Optional. Deployment slots of the web app besides production (the site itself). Each slot gets its own key ring container, Key Vault key, cache channel and role assignments. Lowercase letters, digits and hyphens; never \'production\'.')
+@description('Optional. Deployment slots of the web app besides production (the site itself). Each slot gets its own key ring container, Key Vault key, cache channel and role assignments. Each name: 1-24 lowercase letters and digits, starting with a letter (no hyphens, so no channel\'s queue prefix rkfe-<slot>- is a prefix of another\'s); never \'production\'; no duplicates. Checked below: the deployment fails naming every bad entry.')
 param slots string[] = ['staging']
 
 @description('Optional. Tags of all resources.')
@@ -53,6 +58,10 @@ param dataProtectionApplicationName string = baseName
 @maxValue(90)
 param keyVaultSoftDeleteRetentionInDays int = 90
 
+@description('Optional. How the Key Vault is created: \'default\' creates or updates it; \'recover\' restores the soft-deleted vault of the same name, which purge protection keeps for keyVaultSoftDeleteRetentionInDays after its resource group was deleted (a redeploy with \'default\' then fails because the name is taken). Recovering keeps every key-encryption key, so existing rings stay readable.')
+@allowed(['default', 'recover'])
+param keyVaultCreateMode string = 'default'
+
 @description('Optional. ISO 8601 duration after creation at which Key Vault creates a new version of each key-encryption key.')
 param keyRotateAfter string = 'P180D'
 
@@ -71,9 +80,22 @@ param alertActionGroupResourceId string = ''
 param alertEmailAddress string = ''
 
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, baseName))
+var allTags = union(tags, empty(environmentName) ? {} : { 'azd-env-name': environmentName })
+
+// Slot names become container, key, queue-prefix and journal-path names and role conditions, so they
+// are checked here (ARM evaluates only the taken branch of if(), so fail() runs only on bad input).
+var lowercaseLetters = 'abcdefghijklmnopqrstuvwxyz'
+var slotCharacters = '${lowercaseLetters}0123456789'
+var badSlots = filter(slots, slot => length(slot) < 1 || length(slot) > 24 || !contains(lowercaseLetters, substring('${slot}-', 0, 1)) || !empty(filter(range(0, length(slot)), c => !contains(slotCharacters, substring(slot, c, 1)))))
+var duplicateSlots = map(filter(range(0, length(slots)), i => contains(take(slots, i), slots[i])), i => (slots[i]))
+var slotProblems = concat(
+  map(badSlots, slot => 'slot \'${slot}\' must be 1-24 lowercase letters and digits, starting with a letter'),
+  contains(slots, 'production') ? ['\'production\' is the site itself, not a slot'] : [],
+  map(duplicateSlots, slot => 'slot \'${slot}\' is listed twice')
+)
 
 // Production is the site itself; every slot follows. Index i in every per-ring array is ring i.
-var ringNames = concat(['production'], slots)
+var ringNames = empty(slotProblems) ? concat(['production'], slots) : fail('Invalid slots parameter: ${join(slotProblems, '; ')}')
 var keyRingContainerNames = [for ringName in ringNames: 'dp-${ringName}']
 var keyNames = [for ringName in ringNames: 'dp-kek-${ringName}']
 
@@ -86,6 +108,8 @@ var cacheQueueNames = [
   '${cacheInstructionsQueueName}-rejected'
 ]
 var cacheJournalContainerName = 'cache-journal'
+// shared/cache CACHE_DEFAULTS.frontEndQueuePrefix: front-end queues are rkfe-<channel>-<instance>-<hash>.
+var cacheFrontEndQueuePrefix = 'rkfe'
 
 var names = {
   hostStorage: 'sth${resourceToken}'
@@ -110,7 +134,7 @@ module monitoring 'modules/monitoring.bicep' = {
     logAnalyticsName: names.logAnalytics
     appInsightsName: names.appInsights
     location: location
-    tags: tags
+    tags: allTags
     retentionInDays: logRetentionInDays
   }
 }
@@ -121,7 +145,7 @@ module storage 'modules/storage.bicep' = {
     hostAccountName: names.hostStorage
     keyRingAccountName: names.keyRingStorage
     location: location
-    tags: tags
+    tags: allTags
     keyRingContainerNames: keyRingContainerNames
     deploymentContainerName: deploymentContainerName
     cacheQueueNames: cacheQueueNames
@@ -134,9 +158,10 @@ module keyVault 'modules/key-vault.bicep' = {
   params: {
     name: names.keyVault
     location: location
-    tags: tags
+    tags: allTags
     keyNames: keyNames
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
+    createMode: keyVaultCreateMode
     rotateAfter: keyRotateAfter
     expiresAfter: keyExpiresAfter
   }
@@ -148,7 +173,9 @@ module functionApp 'modules/function-app.bicep' = {
     name: names.functionApp
     planName: names.functionPlan
     location: location
-    tags: tags
+    tags: allTags
+    // azd deploys the service to the resource carrying this tag (azure.yaml: services.ringkeeper).
+    appTags: { 'azd-service-name': 'ringkeeper' }
     hostStorageAccountName: names.hostStorage
     deploymentContainerName: deploymentContainerName
     cacheInstructionsQueueName: cacheInstructionsQueueName
@@ -171,7 +198,7 @@ module webFarm 'modules/web-farm.bicep' = {
     name: names.webApp
     planName: names.webPlan
     location: location
-    tags: tags
+    tags: allTags
     skuName: webPlanSkuName
     capacity: webPlanCapacity
     linuxFxVersion: webLinuxFxVersion
@@ -179,6 +206,9 @@ module webFarm 'modules/web-farm.bicep' = {
     ringBlobUris: storage.outputs.keyRingBlobUris
     ringKeyIds: keyVault.outputs.keyUris
     dataProtectionApplicationName: dataProtectionApplicationName
+    cacheQueueServiceUri: storage.outputs.hostQueueEndpoint
+    cacheBlobServiceUri: storage.outputs.hostBlobEndpoint
+    cacheJournalContainerName: cacheJournalContainerName
   }
 }
 
@@ -187,7 +217,7 @@ module alerts 'modules/alerts.bicep' = {
   params: {
     appInsightsName: names.appInsights
     location: location
-    tags: tags
+    tags: allTags
     namePrefix: baseName
     actionGroupResourceId: alertActionGroupResourceId
     alertEmailAddress: alertEmailAddress
@@ -212,6 +242,22 @@ module keyRingAccess 'modules/keyring-access.bicep' = [
       readerPrincipalId: webPrincipalIds[i]
       #disable-next-line what-if-short-circuiting
       writerPrincipalId: functionApp.outputs.systemAssignedMIPrincipalId
+    }
+  }
+]
+
+// One module instance per channel (= ring): each subscriber reaches only its own queues and journal paths.
+module cacheAccess 'modules/cache-access.bicep' = [
+  for (ringName, i) in ringNames: {
+    name: '${deployment().name}-cache-${ringName}'
+    params: {
+      channelName: ringName
+      hostStorageAccountName: names.hostStorage
+      journalContainerName: cacheJournalContainerName
+      frontEndQueuePrefix: cacheFrontEndQueuePrefix
+      // See keyRingAccess: a principal ID is known only once its identity exists.
+      #disable-next-line what-if-short-circuiting
+      subscriberPrincipalId: webPrincipalIds[i]
     }
   }
 ]

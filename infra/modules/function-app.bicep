@@ -13,6 +13,9 @@ param location string = resourceGroup().location
 @description('Optional. Tags of the resources.')
 param tags object = {}
 
+@description('Optional. Tags of the Function App only, besides tags (e.g. azd-service-name).')
+param appTags object = {}
+
 @description('Required. Name of the host storage account (AzureWebJobsStorage, deployment package, cache channel queues and journal).')
 param hostStorageAccountName string
 
@@ -91,7 +94,7 @@ resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
 resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, appTags)
   kind: 'functionapp,linux'
   identity: { type: 'SystemAssigned' }
   properties: {

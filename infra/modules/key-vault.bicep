@@ -20,6 +20,10 @@ param keyNames string[]
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
 
+@description('Optional. \'default\' creates or updates the vault; \'recover\' restores a soft-deleted vault of this name (purge protection keeps it after its resource group is deleted).')
+@allowed(['default', 'recover'])
+param createMode string = 'default'
+
 @description('Optional. RSA key size of the key-encryption keys.')
 @allowed([2048, 3072, 4096])
 param keySize int = 3072
@@ -39,6 +43,7 @@ resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
   tags: tags
   properties: {
     tenantId: subscription().tenantId
+    createMode: createMode
     sku: { family: 'A', name: 'standard' }
     // Defaults to false when omitted: access policies would bypass the per-key role scoping.
     enableRbacAuthorization: true

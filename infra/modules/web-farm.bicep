@@ -37,12 +37,24 @@ param ringKeyIds string[]
 @description('Required. Data Protection application name (SetApplicationName), the same in every slot.')
 param dataProtectionApplicationName string
 
+@description('Required. Queue service URI of the account holding the cache channel (the Function App\'s host storage).')
+param cacheQueueServiceUri string
+
+@description('Required. Blob service URI of the account holding the cache journal.')
+param cacheBlobServiceUri string
+
+@description('Required. Blob container of the cache journal.')
+param cacheJournalContainerName string
+
 // Setting names read by the ASP.NET Core app (infra/README.md). All of them are sticky.
 var settingNames = {
   blobUri: 'DataProtection__BlobUri'
   keyId: 'DataProtection__KeyId'
   applicationName: 'DataProtection__ApplicationName'
-  cacheChannel: 'Ringkeeper__CacheChannel'
+  cacheChannel: 'Ringkeeper__Cache__Channel'
+  cacheQueueServiceUri: 'Ringkeeper__Cache__QueueServiceUri'
+  cacheBlobServiceUri: 'Ringkeeper__Cache__BlobServiceUri'
+  cacheJournalContainer: 'Ringkeeper__Cache__JournalContainer'
 }
 
 var stickySettingNames = [
@@ -50,6 +62,9 @@ var stickySettingNames = [
   settingNames.keyId
   settingNames.applicationName
   settingNames.cacheChannel
+  settingNames.cacheQueueServiceUri
+  settingNames.cacheBlobServiceUri
+  settingNames.cacheJournalContainer
 ]
 
 var ringSettings = [
@@ -58,6 +73,9 @@ var ringSettings = [
     { name: settingNames.keyId, value: ringKeyIds[i] }
     { name: settingNames.applicationName, value: dataProtectionApplicationName }
     { name: settingNames.cacheChannel, value: ringName }
+    { name: settingNames.cacheQueueServiceUri, value: cacheQueueServiceUri }
+    { name: settingNames.cacheBlobServiceUri, value: cacheBlobServiceUri }
+    { name: settingNames.cacheJournalContainer, value: cacheJournalContainerName }
   ]
 ]
 

@@ -3,7 +3,7 @@
  * scoped to the Application Insights component, and their KQL accepted by Kusto's analyzer with the
  * measure and dimension columns the rules name, reading the records shared/app/telemetry writes.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TELEMETRY_PREFIX } from '../../shared/app/telemetry/TelemetryRecord';
 import { BICEP, MISSING_BICEP, armTemplates, compileMain } from './support/bicepCli';
 import { analyzeKql } from './support/kql';
@@ -26,8 +26,14 @@ function armText(value: unknown, variables: Record<string, unknown>): string {
 }
 
 describe.skipIf(!BICEP)(`infra: alert rules in the compiled template${BICEP ? '' : ` (skipped: ${MISSING_BICEP})`}`, () => {
+  // The CLI runs as a child process (support/bicepCli.ts); one build for the file, under the hook timeout.
+  let arm: any;
+  beforeAll(async () => {
+    arm = (await compileMain()).arm;
+  });
+
   it('deploys the five log search rules and the metric alert, scoped to the component and sent to the action group', () => {
-    const t = alertsTemplate(compileMain().arm);
+    const t = alertsTemplate(arm);
     const rules = t.variables.rules as Array<{ name: string }>;
     expect(rules.map((r) => r.name)).toEqual(['rotation-failed', 'ring-critical', 'no-successor', 'fan-out-lag', 'rejected-growing']);
     const query = t.resources.queryRules;
@@ -50,7 +56,6 @@ describe.skipIf(!BICEP)(`infra: alert rules in the compiled template${BICEP ? ''
   });
 
   it('main.bicep passes its action group and e-mail parameters and the component name known at compile time', () => {
-    const arm = compileMain().arm;
     const call = arm.resources.alerts;
     expect(call.properties.parameters).toMatchObject({
       appInsightsName: { value: "[variables('names').appInsights]" },
@@ -62,7 +67,7 @@ describe.skipIf(!BICEP)(`infra: alert rules in the compiled template${BICEP ? ''
   });
 
   it("every rule's KQL passes Kusto's analyzer and yields the measure and dimension columns the rule names", () => {
-    const t = alertsTemplate(compileMain().arm);
+    const t = alertsTemplate(arm);
     for (const rule of t.variables.rules as Array<Record<string, unknown>>) {
       const query = armText(rule.query, t.variables);
       const { diagnostics, columns } = analyzeKql(query);
@@ -73,7 +78,7 @@ describe.skipIf(!BICEP)(`infra: alert rules in the compiled template${BICEP ? ''
   });
 
   it('reads the records the app writes: the telemetry prefix, its length, and event, metric and reason names that exist', () => {
-    const t = alertsTemplate(compileMain().arm);
+    const t = alertsTemplate(arm);
     expect(t.variables.telemetry).toBe(`traces | where message startswith "${TELEMETRY_PREFIX}" | extend r = parse_json(substring(message, ${TELEMETRY_PREFIX.length}))`);
     const queries = (t.variables.rules as Array<Record<string, unknown>>).map((r) => armText(r.query, t.variables)).join('\n');
     // Names compared in the queries; each is produced by shared/app/telemetry or keyRingStatus (see the telemetry tests).

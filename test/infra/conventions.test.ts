@@ -78,8 +78,9 @@ describe('infra conventions', () => {
     }
     // The C# reads the configuration keys that the sticky app settings become.
     for (const name of Object.values(STICKY)) {
-      const [section, key] = name.split('__') as [string, string];
-      expect(readme).toMatch(new RegExp(`${section}(\\["${key}"\\]|:${key})|GetSection\\("${section}"\\)[\\s\\S]*\\["${key}"\\]`));
+      const parts = name.split('__');
+      const [section, key] = [parts.slice(0, -1).join(':'), parts.at(-1)!];
+      expect(readme).toMatch(new RegExp(`"${parts.join(':')}"|GetSection\\("${section}"\\)[\\s\\S]*\\["${key}"\\]`));
     }
   });
 });

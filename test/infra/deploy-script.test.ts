@@ -4,51 +4,14 @@
  * template, so the script is checked against the outputs main.bicep really declares.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INFRA, evaluateMain } from './support/checks';
+import { installFakeClis, runScript } from './support/fakeClis';
 
 const SCRIPT = path.join(INFRA, 'deploy.sh');
-
-const FAKE_AZ = `#!/usr/bin/env bash
-printf 'az %s\\n' "$*" >>"$FAKE_LOG"
-case "$1 $2 $3" in
-  "deployment group create") cat "$FAKE_OUTPUTS" ;;
-  "functionapp keys list") echo fake-function-key ;;
-esac
-`;
-const FAKE_NPM = `#!/usr/bin/env bash
-printf 'npm %s (in %s)\\n' "$*" "$PWD" >>"$FAKE_LOG"
-if [[ "$*" == "run build" ]]; then mkdir -p dist && echo '// built' >dist/index.js; fi
-`;
-const FAKE_ZIP = `#!/usr/bin/env bash
-printf 'zip %s\\n' "$*" >>"$FAKE_LOG"
-: >"$2"
-`;
-// GET /api/keyrings/<ring>: 503 once (app starting), then a ring without a key until it was rotated.
-const FAKE_CURL = `#!/usr/bin/env bash
-method=GET; out=; url=; header=
-while (($#)); do
-  case "$1" in
-    -X) method="$2"; shift ;;
-    -o) out="$2"; shift ;;
-    -H) header="$2"; shift ;;
-    -w|--max-time) shift ;;
-    -*) ;;
-    *) url="$1" ;;
-  esac
-  shift
-done
-printf 'curl %s %s header=%s\\n' "$method" "$url" "$header" >>"$FAKE_LOG"
-cp "\${header#@}" "$FAKE_STATE/last-header"
-ring="\${url#*/api/keyrings/}"; ring="\${ring%/rotate}"
-if [[ "$method" == POST ]]; then touch "$FAKE_STATE/$ring.rotated"; echo '{}' >"$out"; printf 202; exit 0; fi
-if [[ ! -e "$FAKE_STATE/$ring.seen" ]]; then touch "$FAKE_STATE/$ring.seen"; echo '{"title":"starting"}' >"$out"; printf 503; exit 0; fi
-if [[ -e "$FAKE_STATE/$ring.rotated" ]]; then echo '{"ring":"'$ring'","defaultKey":{"id":"k"}}' >"$out"; else echo '{"ring":"'$ring'","defaultKey":null}' >"$out"; fi
-printf 200
-`;
 
 describe('infra/deploy.sh', () => {
   let dir: string;
@@ -61,17 +24,19 @@ describe('infra/deploy.sh', () => {
     mkdirSync(path.join(root, 'infra'), { recursive: true });
     script = path.join(root, 'infra/deploy.sh');
     copyFileSync(SCRIPT, script);
+    mkdirSync(path.join(root, 'infra/scripts'));
+    copyFileSync(path.join(INFRA, 'scripts/initial-rotation.sh'), path.join(root, 'infra/scripts/initial-rotation.sh'));
     for (const f of ['host.json', 'package.json', 'package-lock.json']) writeFileSync(path.join(root, f), '{}');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is valid bash', () => {
+  it('is valid bash', async () => {
     const r = spawnSync('bash', ['-n', SCRIPT], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
   });
 
-  it('refuses to run without RESOURCE_GROUP', () => {
-    const r = spawnSync('bash', [SCRIPT], { encoding: 'utf8', env: { ...process.env, RESOURCE_GROUP: '' } });
+  it('refuses to run without RESOURCE_GROUP', async () => {
+    const r = await runScript([SCRIPT], { env: { ...process.env, RESOURCE_GROUP: '' } });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/RESOURCE_GROUP/);
   });
@@ -80,18 +45,14 @@ describe('infra/deploy.sh', () => {
     const d = await evaluateMain({ slots: ['staging', 'qa'] });
     const bin = path.join(dir, 'bin');
     const state = path.join(dir, 'state');
-    spawnSync('mkdir', ['-p', bin, state]);
-    for (const [name, body] of Object.entries({ az: FAKE_AZ, npm: FAKE_NPM, zip: FAKE_ZIP, curl: FAKE_CURL })) {
-      writeFileSync(path.join(bin, name), body);
-      chmodSync(path.join(bin, name), 0o755);
-    }
+    mkdirSync(state, { recursive: true });
+    installFakeClis(bin);
     // `az deployment group create --query properties.outputs` prints { name: { type, value } }.
     const outputs = Object.fromEntries(Object.entries(d.outputs).map(([k, value]) => [k, { type: typeof value, value }]));
     writeFileSync(path.join(dir, 'outputs.json'), JSON.stringify(outputs));
     const log = path.join(dir, 'calls.log');
     const configOut = path.join(dir, 'ringkeeper.json');
-    const r = spawnSync('bash', [script, 'slots=["staging","qa"]'], {
-      encoding: 'utf8',
+    const r = await runScript([script, 'slots=["staging","qa"]'], {
       env: {
         ...process.env,
         PATH: `${bin}:${process.env.PATH}`,
@@ -108,17 +69,18 @@ describe('infra/deploy.sh', () => {
     const calls = readFileSync(log, 'utf8').trim().split('\n');
     const index = (re: RegExp) => calls.findIndex((c) => re.test(c));
 
-    expect(calls[0]).toBe('az group create --name rg-test --location swedencentral --output none');
-    expect(calls[1]).toBe(
-      `az deployment group create --resource-group rg-test --name ringkeeper --template-file ${root}/infra/main.bicep --parameters ${root}/infra/main.parameters.json slots=["staging","qa"] --query properties.outputs --output json`,
+    expect(calls[0]).toBe('az version --query "azure-cli" --output tsv');
+    expect(calls[1]).toBe('az group create --name rg-test --location swedencentral --output none');
+    expect(calls[2]).toBe(
+      `az deployment group create --resource-group rg-test --name ringkeeper --template-file ${root}/infra/main.bicep --parameters location=swedencentral slots=["staging","qa"] --query properties.outputs --output json`,
     );
     const build = index(/^npm run build \(in /);
     const prodInstall = index(/^npm ci --omit=dev --omit=optional .*\(in .*\/package\)$/);
     const zip = index(/^zip -qr .*function\.zip \.$/);
     const publish = index(new RegExp(`^az functionapp deployment source config-zip --resource-group rg-test --name ${d.outputs.functionAppName} --src .*function\\.zip`));
     const keys = index(/^az functionapp keys list --resource-group rg-test/);
-    expect(index(/^npm ci --no-audit/)).toBeGreaterThan(1);
-    expect([build, prodInstall, zip, publish, keys].every((i, n, a) => i > 1 && (n === 0 || i > a[n - 1]!))).toBe(true);
+    expect(index(/^npm ci --no-audit/)).toBeGreaterThan(2);
+    expect([build, prodInstall, zip, publish, keys].every((i, n, a) => i > 2 && (n === 0 || i > a[n - 1]!))).toBe(true);
 
     // Every ring: status (503 while starting, then no key), rotate, status shows a key; in ring order.
     const host = `https://${d.outputs.functionAppHostName}/api/keyrings`;
@@ -140,28 +102,83 @@ describe('infra/deploy.sh', () => {
     expect(JSON.parse(readFileSync(configOut, 'utf8'))).toEqual(d.outputs.ringkeeperConfig);
   });
 
-  it('does not rotate a ring that already has a key (re-deploy)', async () => {
-    const state = path.join(dir, 'state');
-    const log = path.join(dir, 'calls.log');
+  /**
+   * A run against the fakes with a fresh call log, in a fresh state (seeded with `state`) or in an
+   * existing state folder; returns the exit status, stderr and calls.
+   */
+  async function run(env: Record<string, string>, state: Record<string, string> | string = {}) {
+    const stateDir = typeof state === 'string' ? state : mkdtempSync(path.join(dir, 'state-'));
+    if (typeof state !== 'string') for (const [k, v] of Object.entries(state)) writeFileSync(path.join(stateDir, k), v);
+    const log = path.join(stateDir, 'calls.log');
     writeFileSync(log, '');
-    const r = spawnSync('bash', [script], {
-      encoding: 'utf8',
+    const r = await runScript([script], {
       env: {
         ...process.env,
         PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
         FAKE_LOG: log,
         FAKE_OUTPUTS: path.join(dir, 'outputs.json'),
-        FAKE_STATE: state,
+        FAKE_STATE: stateDir,
         RESOURCE_GROUP: 'rg-test',
-        SKIP_PUBLISH: '1',
         RETRY_SLEEP_SECONDS: '0',
-        RINGKEEPER_CONFIG_OUT: path.join(dir, 'again.json'),
+        RINGKEEPER_CONFIG_OUT: path.join(stateDir, 'config.json'),
+        ...env,
       },
     });
+    return { status: r.status, stderr: r.stderr, calls: readFileSync(log, 'utf8').trim().split('\n') };
+  }
+
+  it('does not rotate a ring that already has a key (re-deploy)', async () => {
+    // The state of the run above: every ring has a key now.
+    const r = await run({ SKIP_PUBLISH: '1' }, path.join(dir, 'state'));
     expect(r.status, r.stderr).toBe(0);
-    const calls = readFileSync(log, 'utf8');
+    const calls = r.calls.join('\n');
     expect(calls).not.toMatch(/POST/);
     expect(calls).not.toMatch(/config-zip|npm /);
     expect(calls.match(/^curl GET /gm)).toHaveLength(3);
+  });
+
+  it('refuses an az too old to publish to Flex Consumption, before touching Azure', async () => {
+    const r = await run({ FAKE_AZ_VERSION: '2.59.0' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/az 2\.59\.0 is too old: publishing to Flex Consumption needs az 2\.60\.0 or later/);
+    expect(r.calls).toEqual(['az version --query "azure-cli" --output tsv']);
+    expect((await run({ FAKE_AZ_VERSION: '2.60.0', SKIP_PUBLISH: '1', SKIP_ROTATION: '1' })).status).toBe(0);
+    expect((await run({ FAKE_AZ_VERSION: '2.100.1', SKIP_PUBLISH: '1', SKIP_ROTATION: '1' })).status).toBe(0);
+  });
+
+  it('retries the publish while it is refused with 403 (role assignments propagating), then rotates', async () => {
+    const r = await run({}, { 'publish-403': '2' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls.filter((c) => c.startsWith('az functionapp deployment source config-zip'))).toHaveLength(3);
+    expect(r.stderr.match(/publish refused \(403\) while role assignments propagate/g)).toHaveLength(2);
+    expect(r.calls.findIndex((c) => c.startsWith('curl '))).toBeGreaterThan(r.calls.findLastIndex((c) => c.includes('config-zip')));
+  });
+
+  it('gives up on a 403 that outlasts PUBLISH_TIMEOUT_SECONDS, and stops at once on any other publish error', async () => {
+    const r = await run({ PUBLISH_TIMEOUT_SECONDS: '0' }, { 'publish-403': '5' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/publish still refused \(403\) after 0s/);
+    expect(r.calls.some((c) => c.startsWith('curl '))).toBe(false);
+    const other = await run({}, { 'publish-error': '1' });
+    expect(other.status).toBe(1);
+    expect(other.stderr).toMatch(/publish failed: ERROR: Bad Request \(400\)/);
+    expect(other.calls.filter((c) => c.includes('config-zip'))).toHaveLength(1);
+  });
+
+  it('fetches the function key inside the retry loop: a failed fetch is retried, never sent as an empty key', async () => {
+    const r = await run({ SKIP_PUBLISH: '1' }, { 'keys-fail': '3' });
+    expect(r.status, r.stderr).toBe(0);
+    const keyCalls = r.calls.filter((c) => c.startsWith('az functionapp keys list'));
+    expect(keyCalls).toHaveLength(4);
+    // No HTTP call before the key exists, and every one carried it.
+    expect(r.calls.findIndex((c) => c.startsWith('curl '))).toBeGreaterThan(r.calls.lastIndexOf(keyCalls.at(-1)!));
+    expect(r.stderr.match(/no function key yet/g)).toHaveLength(3);
+  });
+
+  it('gives up with the key error when the key never comes', async () => {
+    const r = await run({ SKIP_PUBLISH: '1', ROTATION_TIMEOUT_SECONDS: '0' }, { 'keys-fail': '100' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/ring production: giving up after 0s \(last: no function key yet \(ERROR: \(NotFound\) host keys/);
+    expect(r.calls.some((c) => c.startsWith('curl '))).toBe(false);
   });
 });

@@ -17,6 +17,7 @@ import {
   checkSecurityBaseline,
   checkSlotIsolation,
   checkStickySettings,
+  checkCacheChannelIsolation,
   evaluateMain,
 } from './support/checks';
 
@@ -34,6 +35,7 @@ interface Mutation {
 
 const isolation = (d: EvaluationResult) => checkSlotIsolation(d, RINGS);
 const config = (d: EvaluationResult) => checkGeneratedConfig(d, RINGS);
+const channels = (d: EvaluationResult) => checkCacheChannelIsolation(d, RINGS);
 
 const mutations: Mutation[] = [
   {
@@ -95,8 +97,8 @@ const mutations: Mutation[] = [
   {
     name: 'Function App host storage on the key ring account',
     file: 'main.bicep',
-    from: 'hostStorageAccountName: names.hostStorage',
-    to: 'hostStorageAccountName: names.keyRingStorage',
+    from: 'hostStorageAccountName: names.hostStorage\n    deploymentContainerName',
+    to: 'hostStorageAccountName: names.keyRingStorage\n    deploymentContainerName',
     check: checkFunctionAppRights,
     expect: /AzureWebJobsStorage__blobServiceUri|Blob Data Owner/,
   },
@@ -175,10 +177,10 @@ const mutations: Mutation[] = [
   {
     name: 'cache channel no longer sticky',
     file: 'modules/web-farm.bicep',
-    from: '  settingNames.applicationName\n  settingNames.cacheChannel\n]',
-    to: '  settingNames.applicationName\n]',
+    from: '  settingNames.applicationName\n  settingNames.cacheChannel\n',
+    to: '  settingNames.applicationName\n',
     check: checkStickySettings,
-    expect: /Ringkeeper__CacheChannel (is not sticky|differs)/,
+    expect: /Ringkeeper__Cache__Channel (is not sticky|differs)/,
   },
   {
     name: 'key id no longer sticky',
@@ -244,6 +246,62 @@ const mutations: Mutation[] = [
     check: checkSecurityBaseline,
     expect: /BCP037|BCP089/,
   },
+  {
+    name: 'queue condition without the trailing hyphen (the prefix trap)',
+    file: 'modules/cache-access.bicep',
+    from: "var queueNamePrefix = '${frontEndQueuePrefix}-${channelName}-'",
+    to: "var queueNamePrefix = '${frontEndQueuePrefix}-${channelName}'",
+    check: channels,
+    expect: /staging: .*allowed on rkfe-stagingqa-/,
+  },
+  {
+    name: 'journal paths without the trailing slash',
+    file: 'modules/cache-access.bicep',
+    from: "var journalPathPrefix = '${channelName}/'",
+    to: 'var journalPathPrefix = channelName',
+    check: channels,
+    expect: /may (read stagingqa\/|list prefix "staging")/,
+  },
+  {
+    name: 'list blobs left unconditioned (any channel listable)',
+    file: 'modules/cache-access.bicep',
+    from: " AND ((!(ActionMatches{\\'${blobRead}\\'} AND SubOperationMatches{\\'Blob.List\\'})) OR (@Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:prefix] StringStartsWith \\'${journalPathPrefix}\\'))'",
+    to: "'",
+    check: channels,
+    expect: /may list prefix/,
+  },
+  {
+    name: 'the queue condition forgets one message action (add: inject into other channels)',
+    file: 'modules/cache-access.bicep',
+    from: "  'Microsoft.Storage/storageAccounts/queueServices/queues/messages/add/action'\n",
+    to: '',
+    check: channels,
+    expect: /messages\/add\/action allowed on rkfe-production-/,
+  },
+  {
+    name: 'journal reader on the whole host account',
+    file: 'modules/cache-access.bicep',
+    from: '  name: guid(journal.id, subscriberPrincipalId, roles.storageBlobDataReader)\n  scope: journal',
+    to: '  name: guid(journal.id, subscriberPrincipalId, roles.storageBlobDataReader)\n  scope: hostAccount',
+    check: channels,
+    expect: /unexpected storageBlobDataReader on .*storageAccounts\/sth[a-z0-9]+$/,
+  },
+  {
+    name: "every slot subscribes to production's channel",
+    file: 'main.bicep',
+    from: '      channelName: ringName\n',
+    to: "      channelName: 'production'\n",
+    check: channels,
+    expect: /(staging|qa): .* refused on its own queue/,
+  },
+  {
+    name: 'the slot setting names the wrong channel',
+    file: 'modules/web-farm.bicep',
+    from: '{ name: settingNames.cacheChannel, value: ringName }',
+    to: "{ name: settingNames.cacheChannel, value: ringNames[0] }",
+    check: channels,
+    expect: /staging: Ringkeeper__Cache__Channel is production/,
+  },
 ];
 
 function mutated(m: Mutation): Map<string, string> {
@@ -255,15 +313,15 @@ function mutated(m: Mutation): Map<string, string> {
 
 describe.skipIf(!BICEP)(`infra checks catch mutated templates${BICEP ? '' : ` (skipped: ${MISSING_BICEP})`}`, () => {
   let compiled: Map<string, Compiled>;
-  beforeAll(() => {
+  beforeAll(async () => {
     // One CLI run builds the unmutated tree and every mutated copy.
-    compiled = compileTrees(new Map([['unmutated', new Map()], ...mutations.map((m) => [m.name, mutated(m)] as [string, Map<string, string>])]));
+    compiled = await compileTrees(new Map([['unmutated', new Map()], ...mutations.map((m) => [m.name, mutated(m)] as [string, Map<string, string>])]));
   });
 
   it('the unmutated templates compile cleanly and pass every check', async () => {
     expect(compiled.get('unmutated')!.diagnostics).toEqual([]);
     const d = await evaluateMain({ slots: SLOTS });
-    const all = [isolation, checkFunctionAppRights, checkRoleDefinitions, checkSecurityBaseline, checkStickySettings, config].flatMap((c) => c(d));
+    const all = [isolation, channels, checkFunctionAppRights, checkRoleDefinitions, checkSecurityBaseline, checkStickySettings, config].flatMap((c) => c(d));
     expect(all).toEqual([]);
   });
 

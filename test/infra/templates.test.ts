@@ -12,6 +12,7 @@ import {
   INFRA,
   appSettings,
   assignments,
+  checkCacheChannelIsolation,
   checkFunctionAppRights,
   checkGeneratedConfig,
   checkRoleDefinitions,
@@ -52,6 +53,10 @@ describe.each(cases)('infra evaluated with $label', ({ slots, rings: expected })
 
   it('gives each slot its own container and key, readable only by that slot', () => {
     expect(checkSlotIsolation(d, expected)).toEqual([]);
+  });
+
+  it('lets each site and slot reach only its own cache channel (queue messages and journal paths, by ABAC conditions)', () => {
+    expect(checkCacheChannelIsolation(d, expected)).toEqual([]);
   });
 
   it('gives the Function App exactly its rights on every ring and cache queue and its host storage', () => {
@@ -117,7 +122,7 @@ describe.each(cases)('infra evaluated with $label', ({ slots, rings: expected })
 });
 
 describe('infra: adding a slot is a one-parameter change', () => {
-  it("adding 'qa' adds exactly its container, key, slot and four role assignments", async () => {
+  it("adding 'qa' adds exactly its container, key, slot and six role assignments (four for its ring, two for its channel)", async () => {
     const before = await evaluateMain();
     const after = await evaluateMain({ slots: ['staging', 'qa'] });
     const ids = (d: EvaluationResult) => new Set(d.resources.map((r) => r.id));
@@ -130,11 +135,53 @@ describe('infra: adding a slot is a one-parameter change', () => {
       'Microsoft.KeyVault/vaults/keys:dp-kek-qa',
       'Microsoft.Storage/storageAccounts/blobServices/containers:dp-qa',
       'Microsoft.Web/sites/slots:qa',
+      'roleAssignment@cache-journal',
       'roleAssignment@dp-kek-qa',
       'roleAssignment@dp-kek-qa',
       'roleAssignment@dp-qa',
       'roleAssignment@dp-qa',
+      `roleAssignment@${String(after.resources.find((r) => r.type === 'Microsoft.Storage/storageAccounts' && r.name.startsWith('sth'))!.name)}`,
     ]);
     expect(checkSlotIsolation(after, ['production', 'staging', 'qa'])).toEqual([]);
+  });
+});
+
+describe('infra: the slots parameter is validated by the template itself', () => {
+  it.each([
+    [['production'], /'production' is the site itself/],
+    [['staging', 'qa', 'staging'], /slot 'staging' is listed twice/],
+    [['staging-qa'], /slot 'staging-qa' must be 1-24 lowercase letters and digits/],
+    [['Staging'], /slot 'Staging' must be/],
+    [['2nd'], /slot '2nd' must be/],
+    [[''], /slot '' must be/],
+    [['a'.repeat(25)], /must be 1-24/],
+  ])('refuses %j', async (slots, message) => {
+    await expect(evaluateMain({ slots })).rejects.toThrow(message);
+  });
+
+  it('names every bad entry at once', async () => {
+    await expect(evaluateMain({ slots: ['production', 'ok', 'Bad', 'ok'] })).rejects.toThrow(/Invalid slots parameter: slot 'Bad' must be .*; 'production' is the site itself, not a slot; slot 'ok' is listed twice/);
+  });
+
+  it('accepts 24 lowercase letters and digits', async () => {
+    const d = await evaluateMain({ slots: [`s${'0'.repeat(23)}`] });
+    expect(rings(d).rings.map((r) => r.name)).toEqual(['production', `s${'0'.repeat(23)}`]);
+  });
+});
+
+describe('infra: a redeploy after the resource group was deleted can recover the soft-deleted vault', () => {
+  const vault = (d: EvaluationResult) => d.resources.find((r) => r.type === 'Microsoft.KeyVault/vaults')!;
+
+  it("creates by default and passes keyVaultCreateMode='recover' through to the vault", async () => {
+    expect(vault(await evaluateMain()).body.properties.createMode).toBe('default');
+    const recovered = await evaluateMain({ keyVaultCreateMode: 'recover' });
+    expect(vault(recovered).body.properties.createMode).toBe('recover');
+    // Recovery keeps the vault's name and the same keys, so the rings' key ids do not change.
+    expect(vault(recovered).id).toBe(vault(await evaluateMain()).id);
+    expect(recovered.outputs.rings.map((r: { keyId: string }) => r.keyId)).toEqual((await evaluateMain()).outputs.rings.map((r: { keyId: string }) => r.keyId));
+  });
+
+  it('refuses any other create mode', async () => {
+    await expect(evaluateMain({ keyVaultCreateMode: 'purgeThenCreate' })).rejects.toThrow(/keyVaultCreateMode.*@allowed/);
   });
 });

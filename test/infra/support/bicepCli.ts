@@ -3,7 +3,7 @@
  * infra/scripts/install-bicep.sh) or on PATH. Under CI=true a missing CLI is a test failure; on a
  * machine without it the compiler tests skip and say how to install it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,18 +33,23 @@ export function bicepVersion(): string {
   return /(\d+\.\d+\.\d+)/.exec(r.stdout)?.[1] ?? `unknown (${r.stdout}${r.stderr})`;
 }
 
-/** `bicep lint <file>`: its diagnostics (one per line) and exit status. */
-export function lint(file: string): { status: number | null; diagnostics: string[] } {
-  const r = spawnSync(BICEP!, ['lint', file], { encoding: 'utf8' });
-  return { status: r.status, diagnostics: `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim()) };
+/**
+ * Runs the CLI without blocking the test worker (a build can take many seconds on a busy machine,
+ * and a blocked worker cannot answer the test runner). Resolves with the exit status and output lines.
+ */
+function runBicep(args: string[], cwd?: string): Promise<{ status: number | null; lines: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BICEP!, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, lines: out.split('\n').filter((l) => l.trim()) }));
+  });
 }
 
-/**
- * Builds main.bicep of several copies of infra/ in one CLI run (`bicep build --pattern`), each copy
- * with some files replaced (path relative to infra/ -> content). Returns each tree's ARM JSON and
- * diagnostics, keyed like the input.
- */
-export function compileTrees(trees: Map<string, Map<string, string>>): Map<string, Compiled> {
+/** Copies infra/ into a scratch folder per tree (with some files replaced), runs `bicep <verb> --pattern`, and attributes each line to its tree. */
+async function inTrees<T>(verb: 'build' | 'lint', pattern: string, trees: Map<string, Map<string, string>>, read: (dir: string, lines: string[], status: number | null) => T): Promise<Map<string, T>> {
   const work = mkdtempSync(path.join(tmpdir(), 'ringkeeper-bicep-'));
   try {
     const dirs = new Map<string, string>();
@@ -54,26 +59,42 @@ export function compileTrees(trees: Map<string, Map<string, string>>): Map<strin
       for (const [rel, text] of trees.get(name)!) writeFileSync(path.join(dir, rel), text);
       dirs.set(name, dir);
     });
-    const r = spawnSync(BICEP!, ['build', '--pattern', 't*/main.bicep'], { cwd: work, encoding: 'utf8' });
-    const lines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim());
-    const out = new Map<string, Compiled>();
+    const r = await runBicep([verb, '--pattern', pattern], work);
+    const unattributed = r.lines.filter((l) => ![...dirs.values()].some((d) => l.startsWith(`${d}/`)));
+    if (unattributed.length) throw new Error(`bicep ${verb} printed output no tree owns:\n${unattributed.join('\n')}`);
+    const out = new Map<string, T>();
     for (const [name, dir] of dirs) {
-      const mine = lines.filter((l) => l.startsWith(`${dir}/`)).map((l) => l.slice(dir.length + 1));
-      const json = path.join(dir, 'main.json');
-      out.set(name, { arm: existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) : undefined, diagnostics: mine });
+      const mine = r.lines.filter((l) => l.startsWith(`${dir}/`)).map((l) => l.slice(dir.length + 1));
+      out.set(name, read(dir, mine, r.status));
     }
-    const unattributed = lines.filter((l) => ![...dirs.values()].some((d) => l.startsWith(`${d}/`)));
-    if (unattributed.length) throw new Error(`bicep build printed output no tree owns:\n${unattributed.join('\n')}`);
     return out;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-let mainCache: Compiled | undefined;
+/** `bicep lint` on every template of infra/ in one CLI run: the diagnostics (paths relative to infra/) and exit status. */
+export async function lintAll(): Promise<{ status: number | null; diagnostics: string[] }> {
+  const r = await inTrees('lint', 't*/**/*.bicep', new Map([['infra', new Map()]]), (_dir, lines, status) => ({ status, diagnostics: lines }));
+  return r.get('infra')!;
+}
+
+/**
+ * Builds main.bicep of several copies of infra/ in one CLI run (`bicep build --pattern`), each copy
+ * with some files replaced (path relative to infra/ -> content). Returns each tree's ARM JSON and
+ * diagnostics, keyed like the input.
+ */
+export function compileTrees(trees: Map<string, Map<string, string>>): Promise<Map<string, Compiled>> {
+  return inTrees('build', 't*/main.bicep', trees, (dir, diagnostics) => {
+    const json = path.join(dir, 'main.json');
+    return { arm: existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) : undefined, diagnostics };
+  });
+}
+
+let mainCache: Promise<Compiled> | undefined;
 /** infra/main.bicep as the compiler builds it (memoised per test file). */
-export function compileMain(): Compiled {
-  mainCache ??= compileTrees(new Map([['main', new Map()]])).get('main')!;
+export function compileMain(): Promise<Compiled> {
+  mainCache ??= compileTrees(new Map([['main', new Map()]])).then((m) => m.get('main')!);
   return mainCache;
 }
 

@@ -836,7 +836,15 @@ class FileEvaluator {
       case 'contains':
         return typeof args[0] === 'string' ? str(0).includes(str(1)) : Array.isArray(args[0]) ? args[0].some((x) => JSON.stringify(x) === JSON.stringify(args[1])) : str(1) in (args[0] as object);
       case 'first':
-        return arr(0)[0];
+        return typeof args[0] === 'string' ? str(0).slice(0, 1) : arr(0)[0];
+      case 'substring': {
+        const [start, count] = [args[1] as number, (args[2] as number | undefined) ?? str(0).length - (args[1] as number)];
+        if (start < 0 || count < 0 || start + count > str(0).length) this.fail(n, `substring: ${start}+${count} is outside "${str(0)}"`);
+        return str(0).slice(start, start + count);
+      }
+      case 'fail':
+        // ARM stops the deployment with this message; so does the evaluation.
+        throw new BicepEvaluationError(`deployment fails: ${str(0)}`);
       case 'last':
         return arr(0).at(-1);
       case 'range':

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluateBicep, principalOwner, type EvaluatedResource, type EvaluationResult } from './bicepEvaluator';
+import { frontEndQueueName } from '../../../shared/cache/frontEndQueueName';
+import { evaluateCondition, type AbacRequest } from './abacCondition';
+import { FAKE, evaluateBicep, principalOwner, type EvaluatedResource, type EvaluationResult } from './bicepEvaluator';
 
 export const INFRA = fileURLToPath(new URL('../../../infra', import.meta.url));
 export const MAIN = path.join(INFRA, 'main.bicep');
@@ -47,12 +49,28 @@ export const STICKY = {
   blobUri: 'DataProtection__BlobUri',
   keyId: 'DataProtection__KeyId',
   applicationName: 'DataProtection__ApplicationName',
-  cacheChannel: 'Ringkeeper__CacheChannel',
+  cacheChannel: 'Ringkeeper__Cache__Channel',
+  cacheQueueServiceUri: 'Ringkeeper__Cache__QueueServiceUri',
+  cacheBlobServiceUri: 'Ringkeeper__Cache__BlobServiceUri',
+  cacheJournalContainer: 'Ringkeeper__Cache__JournalContainer',
 };
 
+/** The azd environment the tests deploy with: main.parameters.json's `${NAME}` placeholders are azd's. */
+export const AZD_ENV: Record<string, string> = { AZURE_ENV_NAME: 'ringkeeper-test', AZURE_LOCATION: FAKE.location };
+
+/** main.parameters.json as azd passes it: `${NAME}` and `${NAME=default}` replaced from the environment. */
+export function azdParameters(env: Record<string, string> = AZD_ENV): Record<string, unknown> {
+  const text = readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8').replace(/\$\{([A-Z_][A-Z0-9_]*)(?:=([^}]*))?\}/g, (_, name: string, fallback?: string) => {
+    const value = env[name] ?? fallback;
+    if (value === undefined) throw new Error(`main.parameters.json: \${${name}} is not in the azd environment`);
+    return value;
+  });
+  const fileParams = JSON.parse(text).parameters as Record<string, { value: unknown }>;
+  return Object.fromEntries(Object.entries(fileParams).map(([k, v]) => [k, v.value]));
+}
+
 export async function evaluateMain(params: Record<string, unknown> = {}, files?: Map<string, string>): Promise<EvaluationResult> {
-  const fileParams = JSON.parse(readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8')).parameters as Record<string, { value: unknown }>;
-  const values = Object.fromEntries(Object.entries(fileParams).map(([k, v]) => [k, v.value]));
+  const values = azdParameters();
   return evaluateBicep(MAIN, { ...values, ...params }, { files });
 }
 
@@ -176,6 +194,7 @@ export function checkSlotIsolation(d: EvaluationResult, expectedRings: string[])
   if (JSON.stringify(names) !== JSON.stringify(expectedRings)) violations.push(`rings are ${JSON.stringify(names)}, expected ${JSON.stringify(expectedRings)}`);
   const all = assignments(d);
   const func = functionApp(d).id;
+  const hostAccount = hostStorage(d);
   for (const a of all) {
     if (!a.principal) violations.push(`${a.id}: principal is not a system-assigned identity of this template`);
     if (!d.resources.some((r) => r.id.toLowerCase() === a.scope.toLowerCase())) violations.push(`${a.id}: scope ${a.scope} is not deployed by this template`);
@@ -190,6 +209,7 @@ export function checkSlotIsolation(d: EvaluationResult, expectedRings: string[])
       if (!mine.some((a) => a.scope === w.scope && a.role === w.role)) violations.push(`${ring.name}: missing ${ROLE_NAMES.get(w.role)} on ${w.scope}`);
     }
     for (const a of mine) {
+      if (hostAccount && covers(hostAccount.id, a.scope)) continue; // the cache channel's: checkCacheChannelIsolation
       if (!want.some((w) => a.scope === w.scope && a.role === w.role)) violations.push(`${ring.name}: unexpected ${a.roleName ?? a.role} on ${a.scope}`);
     }
     // Nobody but this ring's reader and the Function App may hold any role covering its store.
@@ -348,5 +368,94 @@ export function checkGeneratedConfig(d: EvaluationResult, expectedRings: string[
   }
   const schedule = appSettings(functionApp(d)).RINGKEEPER_ROTATION_SCHEDULE ?? '';
   if (schedule.trim().split(/\s+/).length !== 6) v.push(`RINGKEEPER_ROTATION_SCHEDULE "${schedule}" is not a 6-field NCRONTAB`);
+  return v;
+}
+
+/** The account AzureWebJobsStorage names (host storage: Functions, the cache queues and journal). */
+export function hostStorage(d: EvaluationResult): EvaluatedResource | undefined {
+  const uri = appSettings(functionApp(d)).AzureWebJobsStorage__queueServiceUri;
+  return byType(d, 'Microsoft.Storage/storageAccounts').find((r) => uri === `https://${r.name}.queue.core.windows.net/`);
+}
+
+const QUEUE_MESSAGE_ACTIONS = ['read', 'write', 'delete', 'add/action', 'process/action'].map((a) => `Microsoft.Storage/storageAccounts/queueServices/queues/messages/${a}`);
+const BLOB_READ = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read';
+const QUEUE_NAME = '@Resource[Microsoft.Storage/storageAccounts/queueServices/queues:name]';
+const BLOB_PATH = '@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path]';
+const BLOB_PREFIX = '@Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:prefix]';
+const FRONT_END_PREFIX = 'rkfe';
+
+const queueRequests = (queue: string): AbacRequest[] => QUEUE_MESSAGE_ACTIONS.map((action) => ({ action, attributes: { [QUEUE_NAME]: queue } }));
+const readBlob = (blob: string): AbacRequest => ({ action: BLOB_READ, attributes: { [BLOB_PATH]: blob } });
+const listBlobs = (prefix: string | undefined): AbacRequest => ({ action: BLOB_READ, subOperation: 'Blob.List', attributes: prefix === undefined ? {} : { [BLOB_PREFIX]: prefix } });
+
+/** What a subscriber of `channel` touches (cache-protocol.md; claim checks under `<channel>/claims/`). */
+function subscriberQueues(channel: string): string[] {
+  return [frontEndQueueName(FRONT_END_PREFIX, channel, 'web-0'), frontEndQueueName(FRONT_END_PREFIX, channel, `${'instance-'.repeat(10)}z`)];
+}
+function journalBlobs(channel: string): string[] {
+  return [`${channel}/head.json`, `${channel}/seq/${'1'.padStart(20, '0')}.json`, `${channel}/ids/0f0e.json`, `${channel}/claims/c1.json`];
+}
+
+/**
+ * Each web identity on the host account: Storage Queue Data Contributor whose condition admits the
+ * message actions on its own front-end queues only, and Storage Blob Data Reader on the journal
+ * container whose condition admits reading and listing its own channel's paths only. Probed with
+ * the real queue-name function, against every other channel of the deployment and names built to
+ * hit the prefix trap (`<channel>qa`, `<channel>0`, `x<channel>`), the fixed queues and a shared
+ * `claims/` prefix.
+ */
+export function checkCacheChannelIsolation(d: EvaluationResult, expectedRings: string[]): string[] {
+  const v: string[] = [];
+  const host = hostStorage(d);
+  if (!host) return ['AzureWebJobsStorage__queueServiceUri names no deployed account'];
+  const config = generatedConfig(d);
+  const fixedQueues = [config.cache.instructionsQueue, `${config.cache.instructionsQueue}-poison`, `${config.cache.instructionsQueue}-rejected`];
+  const channels = webIdentities(d).map((w) => w.ring);
+  if (JSON.stringify(channels) !== JSON.stringify(expectedRings)) v.push(`channels are ${JSON.stringify(channels)}, expected ${JSON.stringify(expectedRings)}`);
+  // Prefix-free: no channel's queue prefix or journal path prefix starts another channel's.
+  for (const a of channels) {
+    for (const b of channels) {
+      if (a !== b && `${FRONT_END_PREFIX}-${b}-`.startsWith(`${FRONT_END_PREFIX}-${a}-`)) v.push(`queue prefix of ${a} also matches ${b}'s queues`);
+      if (a !== b && `${b}/`.startsWith(`${a}/`)) v.push(`journal prefix of ${a} also matches ${b}'s paths`);
+    }
+  }
+  const all = assignments(d);
+  for (const w of webIdentities(d)) {
+    const r = w.ring;
+    const s = appSettings(w.resource);
+    if (s[STICKY.cacheChannel] !== r) v.push(`${r}: ${STICKY.cacheChannel} is ${s[STICKY.cacheChannel]}`);
+    if (s[STICKY.cacheQueueServiceUri] !== `https://${host.name}.queue.core.windows.net/`) v.push(`${r}: ${STICKY.cacheQueueServiceUri} is ${s[STICKY.cacheQueueServiceUri]}, not the host account`);
+    if (s[STICKY.cacheBlobServiceUri] !== `https://${host.name}.blob.core.windows.net/`) v.push(`${r}: ${STICKY.cacheBlobServiceUri} is ${s[STICKY.cacheBlobServiceUri]}, not the host account`);
+    const journal = byType(d, 'Microsoft.Storage/storageAccounts/blobServices/containers').find((c) => c.name === `${host.name}/default/${s[STICKY.cacheJournalContainer]}`);
+    if (!journal) {
+      v.push(`${r}: ${STICKY.cacheJournalContainer}=${s[STICKY.cacheJournalContainer]} names no container in the host account`);
+      continue;
+    }
+    const mine = all.filter((a) => a.principal === w.resource.id && (covers(host.id, a.scope) || covers(a.scope, host.id)));
+    const queueRole = mine.filter((a) => a.scope === host.id && a.role === DOCUMENTED_ROLES.storageQueueDataContributor);
+    const journalRole = mine.filter((a) => a.scope === journal.id && a.role === DOCUMENTED_ROLES.storageBlobDataReader);
+    for (const a of mine) if (!queueRole.includes(a) && !journalRole.includes(a)) v.push(`${r}: unexpected ${a.roleName ?? a.role} on ${a.scope}`);
+    if (queueRole.length !== 1) v.push(`${r}: expected one storageQueueDataContributor on the host account, found ${queueRole.length}`);
+    if (journalRole.length !== 1) v.push(`${r}: expected one storageBlobDataReader on ${journal.name}, found ${journalRole.length}`);
+    const others = [...channels.filter((c) => c !== r), `${r}qa`, `${r}0`, `x${r}`];
+    const allowed = (a: Assignment, req: AbacRequest) => {
+      const p = a.resource.body.properties ?? {};
+      if (typeof p.condition !== 'string') return true; // unconditioned: everything the role grants
+      if (p.conditionVersion !== '2.0') throw new Error(`${a.id}: conditionVersion ${p.conditionVersion}`);
+      return evaluateCondition(p.condition, req);
+    };
+    for (const a of queueRole) {
+      for (const q of subscriberQueues(r)) for (const req of queueRequests(q)) if (!allowed(a, req)) v.push(`${r}: ${req.action} refused on its own queue ${q}`);
+      for (const q of [...others.flatMap(subscriberQueues), ...fixedQueues]) {
+        for (const req of queueRequests(q)) if (allowed(a, req)) v.push(`${r}: ${req.action} allowed on ${q}, which is not its own`);
+      }
+    }
+    for (const a of journalRole) {
+      for (const b of journalBlobs(r)) if (!allowed(a, readBlob(b))) v.push(`${r}: reading its own journal blob ${b} is refused`);
+      for (const p of [`${r}/`, `${r}/seq/`]) if (!allowed(a, listBlobs(p))) v.push(`${r}: listing its own prefix ${p} is refused`);
+      for (const b of [...others.flatMap(journalBlobs), 'claims/c1.json']) if (allowed(a, readBlob(b))) v.push(`${r}: may read ${b}, which is not its own`);
+      for (const p of [undefined, '', r, 'claims/', ...others.map((o) => `${o}/`)]) if (allowed(a, listBlobs(p))) v.push(`${r}: may list prefix ${JSON.stringify(p)}, which is not only its own`);
+    }
+  }
   return v;
 }
