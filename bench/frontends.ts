@@ -91,8 +91,8 @@ async function openChannel(connectionString: string, n: number, dir: string, err
       ...(polling.frontEndMs === undefined ? {} : { PollMax: timeSpan(polling.frontEndMs) }),
     });
     fe.onEvent = (e) => {
-      if (e.event === 'envelope') record('dotnet', e.id);
-      else if (e.event === 'error') errors.push(`dotnet-${i}: ${e.op}: ${e.message}`);
+      if (e.event === 'envelope' && e.id !== undefined) record('dotnet', e.id);
+      else if (e.event === 'error') errors.push(`dotnet-${i}: ${e.op ?? '?'}: ${e.message ?? ''}`);
     };
     return fe;
   }));

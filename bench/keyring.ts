@@ -74,7 +74,7 @@ function trafficCounter(): { policy: RequestPolicyFactory; traffic: Traffic; res
         async sendRequest(request) {
           traffic.requests++;
           traffic.byMethod[request.method] = (traffic.byMethod[request.method] ?? 0) + 1;
-          const body = request.body;
+          const body: unknown = request.body;
           if (typeof body === 'string' || Buffer.isBuffer(body)) traffic.bytesSent += Buffer.byteLength(body);
           const response = await next.sendRequest(request);
           traffic.bytesReceived += Number(response.headers.get('content-length') ?? 0);

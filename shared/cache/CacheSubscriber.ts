@@ -283,7 +283,7 @@ export class CacheSubscriber {
         case 'up-to-date':
           return this.dropBeyond(head);
         case 'cold-boot':
-          return this.coldBoot(decision.reason, decision.skipTo);
+          return await this.coldBoot(decision.reason, decision.skipTo);
         case 'replay':
           await this.replay(decision.to);
           return this.dropBeyond(head);

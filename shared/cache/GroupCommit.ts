@@ -158,11 +158,10 @@ export class GroupCommit {
         journaledAt: this.now().toISOString(),
         entries: fresh.map((w, i) => ({ sequence: first + i, envelope: w.envelope })),
       };
-      let committed = await this.journal.createBatch(batch);
-      if (!committed) {
+      if (!(await this.journal.createBatch(batch))) {
         const read = await this.journal.readBatch(channel, first);
-        if (read.kind === 'batch' && read.batch.batchId === batch.batchId) committed = true; // our create, its response lost
-        else {
+        // Our own batch there means our create succeeded and its response was lost.
+        if (read.kind !== 'batch' || read.batch.batchId !== batch.batchId) {
           this.learnAt(channel, state, read, first);
           remaining = [...fresh, ...repeats];
           continue;

@@ -27,7 +27,7 @@ export function toEnvelope(input: unknown, defaults: EnvelopeDefaults): ToEnvelo
   else return { ok: false, code: 'not_an_object', errors: ['expected an envelope, an array of instructions or one instruction'] };
 
   if (draft.channel !== undefined && draft.channel !== defaults.channel) {
-    return { ok: false, code: 'channel_mismatch', errors: [`channel: the envelope names "${String(draft.channel)}" but it is published to "${defaults.channel}"`] };
+    return { ok: false, code: 'channel_mismatch', errors: [`channel: the envelope names ${JSON.stringify(draft.channel)} but it is published to "${defaults.channel}"`] };
   }
   const envelope = {
     version: draft.version ?? CACHE_PROTOCOL_VERSION,

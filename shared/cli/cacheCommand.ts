@@ -47,7 +47,7 @@ export async function runCacheCommand(args: string[], io: CliIo): Promise<number
   }
 }
 
-async function openChannel(configFlag: string | undefined, io: CliIo): Promise<{ ctx: CacheContext; close(): Promise<void> }> {
+async function openChannel(configFlag: string | undefined, io: CliIo): Promise<{ ctx: CacheContext; close: () => Promise<void> }> {
   const resolved = await resolveCliConfig(configFlag, io);
   try {
     const where = configFlag ?? io.env.RINGKEEPER_CONFIG ?? 'local default';
@@ -105,7 +105,7 @@ function parseDocuments(text: string, where: string): unknown[] {
     .filter(([line]) => line !== '')
     .map(([line, n]) => {
       try {
-        return JSON.parse(line);
+        return JSON.parse(line) as unknown;
       } catch {
         throw new UsageError(`cache publish: ${where} is not JSON (line ${n})`);
       }
@@ -114,7 +114,7 @@ function parseDocuments(text: string, where: string): unknown[] {
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk));
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -108,7 +108,7 @@ export function installCoreApi(): CoreApiShim {
   proto.require = new Proxy(proto.require, {
     apply(target, thisArg, args: unknown[]) {
       if (args[0] === CORE_MODULE) return shim.api;
-      return Reflect.apply(target, thisArg, args);
+      return Reflect.apply(target, thisArg, args) as unknown;
     },
   });
   installed = shim;

@@ -15,6 +15,7 @@ import { assertQueueName, queueFor } from './storageQueues';
 import { startTimerListener, type TimerListener } from './timerListener';
 import { defaultUseMonitor, parseTimerSchedule } from './timerSchedule';
 import type { RegisteredFunction, RpcInvocationResponse } from './types';
+import { settingText } from './settingText';
 
 export type { RegisteredFunction } from './types';
 
@@ -65,7 +66,7 @@ export async function runDevHost(options: DevHostOptions): Promise<DevHost> {
   loadLocalSettings(appRoot, env);
   const hostOptions = readHostOptions(appRoot);
 
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const cleanups: (() => unknown)[] = [];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) {
       try {
@@ -128,7 +129,7 @@ export async function runDevHost(options: DevHostOptions): Promise<DevHost> {
       const type = fn.trigger.type.toLowerCase();
       const where = `function "${fn.name}"`;
       if (type === 'timertrigger') {
-        const schedule = parseTimerSchedule(resolve(String(fn.trigger.schedule ?? ''), `${where} schedule`));
+        const schedule = parseTimerSchedule(resolve(settingText(fn.trigger.schedule), `${where} schedule`));
         const listener = startTimerListener({
           fn,
           schedule,
@@ -143,9 +144,9 @@ export async function runDevHost(options: DevHostOptions): Promise<DevHost> {
         timers.set(fn.name, listener);
         cleanups.push(() => listener.stop());
       } else if (type === 'queuetrigger') {
-        const queueName = resolve(String(fn.trigger.queueName ?? ''), `${where} queueName`).toLowerCase();
+        const queueName = resolve(settingText(fn.trigger.queueName), `${where} queueName`).toLowerCase();
         assertQueueName(queueName, `${where} queueName`);
-        const connection = resolve(String(fn.trigger.connection ?? ''), `${where} connection`) || undefined;
+        const connection = resolve(settingText(fn.trigger.connection), `${where} connection`) || undefined;
         const target = queueFor(connection, queueName, env);
         const poisonName = `${queueName}-poison`;
         const poison = queueName.endsWith('-poison') || poisonName.length > 63 ? undefined : queueFor(connection, poisonName, env).client;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseTimeSpan } from './parseTimeSpan';
+import { settingText } from './settingText';
 
 /** host.json `extensions.queues`, resolved with the Storage extension's defaults. */
 export interface QueueOptions {
@@ -55,7 +56,7 @@ function queueOptionsFrom(queues: unknown): QueueOptions {
     threshold === undefined ? Math.floor(batchSize / 2) * os.cpus().length : integer(threshold, 'extensions.queues.newBatchThreshold', 0);
   const maxPollingIntervalMs = timeSpan(get(queues, 'maxPollingInterval'), 'extensions.queues.maxPollingInterval', 60_000);
   if (maxPollingIntervalMs < 100) throw new Error('host.json: extensions.queues.maxPollingInterval must be at least 00:00:00.100');
-  const encoding = String(get(queues, 'messageEncoding') ?? 'base64').toLowerCase();
+  const encoding = settingText(get(queues, 'messageEncoding') ?? 'base64').toLowerCase();
   if (encoding !== 'base64' && encoding !== 'none') throw new Error('host.json: extensions.queues.messageEncoding must be "base64" or "none"');
   return {
     batchSize,

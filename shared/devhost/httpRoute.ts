@@ -154,8 +154,10 @@ function findClose(segment: string, open: number): number {
 function parseParameter(body: string, template: string): Parameter {
   let text = body;
   let catchAll = false;
-  if (text.startsWith('**')) (catchAll = true), (text = text.slice(2));
-  else if (text.startsWith('*')) (catchAll = true), (text = text.slice(1));
+  if (text.startsWith('*')) {
+    catchAll = true;
+    text = text.slice(text.startsWith('**') ? 2 : 1);
+  }
   let defaultValue: string | undefined;
   const eq = indexOutsideParens(text, '=');
   if (eq >= 0) {
@@ -163,7 +165,10 @@ function parseParameter(body: string, template: string): Parameter {
     text = text.slice(0, eq);
   }
   let optional = false;
-  if (text.endsWith('?')) (optional = true), (text = text.slice(0, -1));
+  if (text.endsWith('?')) {
+    optional = true;
+    text = text.slice(0, -1);
+  }
   const pieces = splitConstraints(text);
   const name = pieces.shift() ?? '';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`route '${template}': '${name}' is not a valid parameter name`);

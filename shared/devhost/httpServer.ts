@@ -95,7 +95,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: HttpRou
     let input: string | undefined;
     try {
       const parsed = body.length ? (JSON.parse(body.toString('utf8')) as { input?: unknown }) : {};
-      input = parsed.input === undefined ? undefined : String(parsed.input);
+      input = parsed.input === undefined || typeof parsed.input === 'string' ? parsed.input : JSON.stringify(parsed.input);
     } catch {
       return send(res, 400, 'the body must be JSON like {"input": "..."}');
     }

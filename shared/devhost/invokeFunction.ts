@@ -88,6 +88,7 @@ export async function invokeFunction(shim: CoreApiShim, fn: RegisteredFunction, 
     } finally {
       coreCtx.state = undefined;
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows whatever the function threw, as the host reports it.
     if (post.error) throw post.error;
 
     const response = await invocation.getResponse(context, post.result);

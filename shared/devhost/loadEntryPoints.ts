@@ -13,7 +13,7 @@ export function readAppPackage(appRoot: string): AppPackage {
   const file = path.join(appRoot, 'package.json');
   let doc: { main?: unknown; type?: unknown };
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as Error).message}`);
   }

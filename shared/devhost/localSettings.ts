@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { settingText } from './settingText';
 
 /**
  * Copies local.settings.json `Values` into `env` without overriding what is already set, as Core
@@ -14,7 +15,7 @@ export function loadLocalSettings(appRoot: string, env: NodeJS.ProcessEnv): stri
   }
   let doc: { IsEncrypted?: boolean; Values?: Record<string, unknown> };
   try {
-    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
+    doc = JSON.parse(text.replace(/^\uFEFF/, '')) as typeof doc;
   } catch (err) {
     throw new Error(`local.settings.json is not valid JSON (${(err as Error).message})`);
   }
@@ -22,7 +23,7 @@ export function loadLocalSettings(appRoot: string, env: NodeJS.ProcessEnv): stri
   const set: string[] = [];
   for (const [name, value] of Object.entries(doc.Values ?? {})) {
     if (env[name] === undefined && value !== null && value !== undefined) {
-      env[name] = String(value);
+      env[name] = settingText(value);
       set.push(name);
     }
   }

@@ -1,6 +1,7 @@
 import { encodeMessage, type MessageEncoding } from './queueMessageEncoding';
 import { assertQueueName, queueFor } from './storageQueues';
 import type { RegisteredFunction, RpcInvocationResponse, RpcTypedData } from './types';
+import { settingText } from './settingText';
 
 export interface QueueOutputContext {
   env: NodeJS.ProcessEnv;
@@ -16,10 +17,10 @@ export function queueOutputBindings(fn: RegisteredFunction, ctx: QueueOutputCont
     .filter(([, b]) => b.direction === 'out' && b.type.toLowerCase() === 'queue')
     .map(([name, b]) => {
       const where = `function "${fn.name}" output "${name}"`;
-      const queueName = ctx.resolve(String(b.queueName ?? ''), where).toLowerCase();
+      const queueName = ctx.resolve(settingText(b.queueName), where).toLowerCase();
       if (/[{}]/.test(queueName)) throw new Error(`${where}: binding expressions in queueName ("${queueName}") are not supported by the dev host`);
       assertQueueName(queueName, where);
-      return { name, queueName, connection: ctx.resolve(String(b.connection ?? ''), where) || undefined };
+      return { name, queueName, connection: ctx.resolve(settingText(b.connection), where) || undefined };
     });
 }
 

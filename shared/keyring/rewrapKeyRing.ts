@@ -68,7 +68,7 @@ export async function rewrapKeyRing(handle: RingHandle, options: RewrapOptions =
     for (const key of targets) {
       const secretElement = key.protection === 'none' ? findMasterKey(key.element)! : findEncryptedSecret(key.element);
       // The decrypted element is re-encrypted as it was; an unencrypted one in XmlKeyManager's form.
-      const plaintext = key.protection === 'none' ? masterKeyXml(before.get(key.id)!) : await protector.unprotect(secretElement);
+      const plaintext = key.protection === 'none' ? masterKeyXml(before.get(key.id)) : await protector.unprotect(secretElement);
       document.replace(secretElement, await protector.protect(plaintext));
     }
     const content = document.serialize();

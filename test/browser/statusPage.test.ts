@@ -187,7 +187,7 @@ function startDev(args: string[]) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const p = { child, out: '', exit: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
-  child.stdout!.on('data', (c: Buffer) => (p.out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (p.out += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (p.out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (p.out += c.toString()));
   return p;
 }

@@ -21,9 +21,9 @@ describe('azure.yaml', () => {
   const yaml = readFileSync(path.join(ROOT, 'azure.yaml'), 'utf8');
 
   it('declares the ringkeeper service (function host, js), the Bicep infra and the postdeploy hook', () => {
-    expect(yaml).toMatch(/^services:\n  ringkeeper:\n    project: \.\n    language: js\n    host: function\n/m);
-    expect(yaml).toMatch(/^infra:\n  provider: bicep\n  path: infra\n  module: main\n/m);
-    expect(yaml).toMatch(/^hooks:\n  postdeploy:\n    posix:\n      shell: sh\n      run: bash infra\/hooks\/postdeploy\.sh\n/m);
+    expect(yaml).toMatch(/^services:\n {2}ringkeeper:\n {4}project: \.\n {4}language: js\n {4}host: function\n/m);
+    expect(yaml).toMatch(/^infra:\n {2}provider: bicep\n {2}path: infra\n {2}module: main\n/m);
+    expect(yaml).toMatch(/^hooks:\n {2}postdeploy:\n {4}posix:\n {6}shell: sh\n {6}run: bash infra\/hooks\/postdeploy\.sh\n/m);
     expect(statSync(HOOK).isFile()).toBe(true);
     expect(spawnSync('bash', ['-n', HOOK]).status).toBe(0);
   });

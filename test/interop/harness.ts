@@ -294,7 +294,7 @@ export async function newRing(prefix: string, protector: RingProtector = { type:
   const pemFile = path.join(dir, 'kek.pem');
   if (protector.type === 'rsa') {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    writeFileSync(pemFile, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    writeFileSync(pemFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   }
   const config = {
     rings: [{
@@ -337,7 +337,7 @@ export const SCENARIO_TIMEOUT = 120_000;
 export const DAY = 86_400_000;
 export const iso = (ms: number) => new Date(ms).toISOString();
 /** Instants compared at millisecond precision (.NET keeps 100 ns ticks, JS Date keeps ms). */
-export const ms = (s: string | null | undefined) => (s == null ? null : Date.parse(s));
+export const ms = (s: string | null | undefined) => (s === null || s === undefined ? null : Date.parse(s));
 
 /** The first step result of an op, failing loudly when the step failed unexpectedly. */
 export function ok(r: StepResult): StepResult {

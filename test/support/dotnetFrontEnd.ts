@@ -109,11 +109,20 @@ export type FrontEndSettings = Record<string, string | number | boolean>;
 export interface RefresherCall { refresher: string; method: string; arg: unknown }
 export interface DeliveredEnvelope { sequence: number; id: string; origin: string; instructions: unknown[] }
 
+/** One line the .NET front-end writes: `event` names it; the other fields depend on it. */
+export interface FrontEndEvent {
+  event: string;
+  id?: string;
+  op?: string;
+  message?: string;
+  [field: string]: unknown;
+}
+
 /** One .NET front-end process. */
 export class DotnetFrontEnd {
   readonly events: any[] = [];
   /** Called as each event arrives (the bench timestamps envelopes here). */
-  onEvent?: (event: any) => void;
+  onEvent?: (event: FrontEndEvent) => void;
   stderr = '';
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly exited: Promise<number | null>;
@@ -127,7 +136,7 @@ export class DotnetFrontEnd {
         const line = pending.slice(0, i).trim();
         pending = pending.slice(i + 1);
         if (!line) continue;
-        const event = JSON.parse(line);
+        const event = JSON.parse(line) as FrontEndEvent;
         this.events.push(event);
         this.onEvent?.(event);
       }

@@ -76,7 +76,7 @@ function codeForStatus(status: number): KeyVaultErrorCode {
 /** Maps anything the SDK or the credential threw to a KeyVaultError. */
 export function toKeyVaultError(err: unknown, operation: KeyVaultOperation, keyId: string): KeyVaultError {
   if (err instanceof KeyVaultError) return err;
-  const e: ErrorLike = typeof err === 'object' && err !== null ? (err as ErrorLike) : {};
+  const e: ErrorLike = typeof err === 'object' && err !== null ? (err) : {};
   const name = typeof e.name === 'string' ? e.name : '';
   const rawMessage = typeof e.message === 'string' ? e.message : String(err);
   const serviceCode = typeof e.code === 'string' && e.code !== '' ? e.code : undefined;

@@ -674,7 +674,7 @@ class FileEvaluator {
         const v = this.evalOp(e.a, scope);
         if (e.op === '!') return !this.truthy(v, e.at);
         if (e.op === '-' && typeof v === 'number') return -v;
-        this.fail(e.at, `unsupported unary ${e.op}`);
+        return this.fail(e.at, `unsupported unary ${e.op}`);
       }
       case 'binary':
         return this.binary(e, scope);
@@ -759,7 +759,7 @@ class FileEvaluator {
 
   private prop(obj: unknown, key: string, at: Node, safe: boolean): unknown {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) this.fail(at, `.${key} on a non-object`);
-    if (!(key in (obj as object))) {
+    if (!(key in (obj))) {
       if (safe) return null;
       this.fail(at, `no property ${key}`);
     }
@@ -818,7 +818,7 @@ class FileEvaluator {
       case 'concat':
         if (args.every(Array.isArray)) return (args as unknown[][]).flat(1);
         if (args.every((a) => typeof a === 'string')) return args.join('');
-        this.fail(n, 'concat of mixed types');
+        return this.fail(n, 'concat of mixed types');
       case 'union':
         return args.reduce((a, b) => deepUnion(a, b));
       case 'take':

@@ -148,8 +148,8 @@ export function storeIds(d: EvaluationResult, blobUri: string, keyId: string): {
   const k = /^https:\/\/([a-z0-9-]+)\.vault\.azure\.net\/keys\/([A-Za-z0-9-]+)$/.exec(keyId);
   const account = b && byType(d, 'Microsoft.Storage/storageAccounts').find((r) => r.name === b[1]);
   const vault = k && byType(d, 'Microsoft.KeyVault/vaults').find((r) => r.name === k[1]);
-  const container = account && byType(d, 'Microsoft.Storage/storageAccounts/blobServices/containers').find((r) => r.name === `${account.name}/default/${b![2]}`);
-  const key = vault && byType(d, 'Microsoft.KeyVault/vaults/keys').find((r) => r.name === `${vault.name}/${k![2]}`);
+  const container = account && byType(d, 'Microsoft.Storage/storageAccounts/blobServices/containers').find((r) => r.name === `${account.name}/default/${b[2]}`);
+  const key = vault && byType(d, 'Microsoft.KeyVault/vaults/keys').find((r) => r.name === `${vault.name}/${k[2]}`);
   return { container: container?.id, key: key?.id };
 }
 

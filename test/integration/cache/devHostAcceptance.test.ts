@@ -37,9 +37,9 @@ describe('acceptance: ringkeeper dev + 3 × cache tail + cache publish (processe
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const p: Proc = { child, out: '', err: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-    child.stdout!.on('data', (c: Buffer) => (p.out += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (p.err += c.toString()));
-    child.stdin!.end(stdin ?? '');
+    child.stdout.on('data', (c: Buffer) => (p.out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (p.err += c.toString()));
+    child.stdin.end(stdin ?? '');
     procs.push(p);
     return p;
   };

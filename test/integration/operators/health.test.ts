@@ -30,7 +30,7 @@ function configWith(rings: Array<{ name: string; keyFile?: string; container?: s
 async function health(config: unknown) {
   process.env.RINGKEEPER_CONFIG_JSON = JSON.stringify(config);
   const response = await getHealth(new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }), new InvocationContext({ functionName: 'get-health', logHandler: () => {} }));
-  return { status: response.status, body: response.jsonBody as any };
+  return { status: response.status, body: response.jsonBody };
 }
 
 afterEach(() => {

@@ -45,7 +45,7 @@ function matches(value: unknown, s: Schema | boolean): boolean {
     if (s.required && !(s.required as string[]).every((k) => present.includes(k))) return false;
     const props = (s.properties ?? {}) as Record<string, Schema>;
     if (s.additionalProperties === false && present.some((k) => !(k in props))) return false;
-    for (const k of present) if (props[k] && !matches(obj[k], props[k]!)) return false;
+    for (const k of present) if (props[k] && !matches(obj[k], props[k])) return false;
   }
   return true;
 }

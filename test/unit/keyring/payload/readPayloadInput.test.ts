@@ -13,7 +13,7 @@ describe('readPayloadInput', () => {
     ['base64url (string overloads, cookies)', utf8(`${url}\n`), 'base64url'],
     ['base64 (the byte[] overloads printed by .NET)', utf8(payload.toString('base64')), 'base64'],
   ])('reads %s', (_label, input, format) => {
-    const [found] = readPayloadInput(input as Buffer);
+    const [found] = readPayloadInput(input);
     expect(found).toMatchObject({ format });
     expect(found!.payload.equals(payload)).toBe(true);
   });
