@@ -18,7 +18,7 @@ public sealed class RequestScopedCache : IRequestCache
         return new End();
     }
 
-    private DictionaryAppCache Cache => Current.Value ?? throw new InvalidOperationException("No request.");
+    private static DictionaryAppCache Cache => Current.Value ?? throw new InvalidOperationException("No request.");
 
     public bool IsAvailable => Current.Value is not null;
 

@@ -151,7 +151,7 @@ static async Task<(ServiceProvider, List<IHostedService>)> StartAsync(JsonObject
         [],
         new TypeFinderConfig(Options.Create(new TypeFinderSettings())));
     var typeLoader = new TypeLoader(typeFinder, loggerFactory.CreateLogger<TypeLoader>(), [typeof(Program).Assembly]);
-    IUmbracoBuilder builder = new UmbracoBuilder(services, config, typeLoader, loggerFactory, new NoopProfiler(), AppCaches.NoCache);
+    var builder = new UmbracoBuilder(services, config, typeLoader, loggerFactory, new NoopProfiler(), AppCaches.NoCache);
 
     services.AddUnique<IRequestCache, RequestScopedCache>();
     services.AddUnique<IJsonSerializer, TestJsonSerializer>();
