@@ -45,10 +45,12 @@ interface SizeResult {
 
 const NOW = Date.UTC(2030, 0, 1);
 
-/** A ring of n Key Vault-wrapped keys, one activated per day (so 10,000 keys stay within .NET's date range), some revoked. */
-function syntheticRing(n: number): Buffer {
+/**
+ * A ring of n keys in the Key Vault format, one activated per day (so 10,000 keys stay within .NET's date range), some
+ * revoked. `kid` is the configured protector's, so the KEK guard lets a forced rotation write to it as in production.
+ */
+function syntheticRing(n: number, kid: string): Buffer {
   const parts: string[] = [XML_DECLARATION, '<repository>'];
-  const kid = 'https://bench.vault.azure.net/keys/dp/0123456789abcdef0123456789abcdef';
   for (let i = 0; i < n; i++) {
     const activation = NOW - (n - 1 - i) * DAY;
     const encrypted =
@@ -129,7 +131,7 @@ export async function runKeyRingBench(opts: KeyRingBenchOptions): Promise<{ name
       dir,
     );
     const handle = () => openRings(config, { storagePolicies: [counter.policy] })[0]!;
-    const content = syntheticRing(keys);
+    const content = syntheticRing(keys, openRings(config)[0]!.protector().kek);
     const upload = async () => {
       const h = openRings(config)[0]!;
       const stored = await h.repository.read();
