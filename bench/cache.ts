@@ -140,7 +140,13 @@ interface StepOptions {
 async function runStep(o: StepOptions, rep: number): Promise<StepResult> {
   const suffix = randomUUID().slice(0, 8);
   const config = parseCacheConfig(
-    { channels: [{ name: 'production' }], instructionsQueue: `bench-ci-${suffix}`, journalContainer: `bench-cj-${suffix}`, frontEndQueuePrefix: `b${suffix.slice(0, 6)}`, storage: { connectionString: o.connectionString } },
+    {
+      channels: [{ name: 'production' }],
+      instructionsQueue: `bench-ci-${suffix}`,
+      journalContainer: `bench-cj-${suffix}`,
+      frontEndQueuePrefix: `b${suffix.slice(0, 6)}`,
+      storage: { connectionString: o.connectionString },
+    },
     'bench.cache',
   );
   const ctx = createCacheContext(config);
@@ -198,7 +204,9 @@ async function runStep(o: StepOptions, rep: number): Promise<StepResult> {
     if (warm) warmIds.add(id);
     else started.set(id, t);
     const publisher = publishers[(k % PUBLISHERS) % publishers.length]!;
-    const result = await roles.run('publish', () => publisher.publish({ id, instructions: [{ refresher: 'content', type: 'RefreshByIds', ids: [k] }] }, { channel: 'production', origin: `bench-publisher-${k % PUBLISHERS}` }));
+    const result = await roles.run('publish', () =>
+      publisher.publish({ id, instructions: [{ refresher: 'content', type: 'RefreshByIds', ids: [k] }] }, { channel: 'production', origin: `bench-publisher-${k % PUBLISHERS}` }),
+    );
     if (!warm) rows.push({ sequence: result.sequence, start: t, inserted: performance.now() });
   };
   /** Open loop: publishes fire on schedule, round-robin over the 4 publishers, each awaited on its own. */
@@ -312,12 +320,14 @@ export function cacheMarkdown(rows: SweepRow[], meta: { quick: boolean; seconds:
   ];
   for (const r of rows) {
     const q = r.requestsPerEnvelope;
-    lines.push(`| ${r.frontEnds} | ${r.offered} | ${fmt(r.sustained)}${r.carried ? '' : ' ✗'} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${q.publish} / ${q.fanOut} / ${q.perFrontEnd} | ${r.umbracoBaseline.p50} / ${r.umbracoBaseline.p99} | ${r.umbracoBaseline.sustained} |`);
+    lines.push(
+      `| ${r.frontEnds} | ${r.offered} | ${fmt(r.sustained)}${r.carried ? '' : ' ✗'} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${q.publish} / ${q.fanOut} / ${q.perFrontEnd} | ${r.umbracoBaseline.p50} / ${r.umbracoBaseline.p99} | ${r.umbracoBaseline.sustained} |`,
+    );
   }
   lines.push(
     '',
     '✗: the step did not carry its offered rate (backlog; latency then measures the queue, not the channel).',
-    'Requests per envelope: every storage request of the role during the step (including idle polls, heartbeats and the drain), divided by envelopes (per front-end: by envelopes × front-ends); counted by role from the SDK\'s HTTP requests. The baseline is Umbraco\'s DatabaseServerMessenger simulated in virtual time on the same publishes: each server runs one SQL query (`TOP 100 … WHERE id > lastId`) every 5 s, so it costs one query per server per 5 s whatever the load but cannot take more than 20 rows/s; it adds no load to Azurite.',
+    "Requests per envelope: every storage request of the role during the step (including idle polls, heartbeats and the drain), divided by envelopes (per front-end: by envelopes × front-ends); counted by role from the SDK's HTTP requests. The baseline is Umbraco's DatabaseServerMessenger simulated in virtual time on the same publishes: each server runs one SQL query (`TOP 100 … WHERE id > lastId`) every 5 s, so it costs one query per server per 5 s whatever the load but cannot take more than 20 rows/s; it adds no load to Azurite.",
   );
   return lines.join('\n');
 }
@@ -354,15 +364,25 @@ export function sweepSvg(rows: SweepRow[]): string {
     out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${mine.map((r) => `${x(r.offered)},${y(r.p99.median)}`).join(' ')}"/>`);
     for (const r of mine) {
       out.push(`<line x1="${x(r.offered)}" x2="${x(r.offered)}" y1="${y(r.p99.min)}" y2="${y(r.p99.max)}" stroke="${c}"/>`);
-      out.push(r.carried ? `<circle cx="${x(r.offered)}" cy="${y(r.p99.median)}" r="3.5" fill="${c}"/>` : `<text x="${x(r.offered)}" y="${y(r.p99.median) + 4}" text-anchor="middle" fill="${c}" font-weight="bold">✗</text>`);
+      out.push(
+        r.carried
+          ? `<circle cx="${x(r.offered)}" cy="${y(r.p99.median)}" r="3.5" fill="${c}"/>`
+          : `<text x="${x(r.offered)}" y="${y(r.p99.median) + 4}" text-anchor="middle" fill="${c}" font-weight="bold">✗</text>`,
+      );
     }
-    out.push(`<line x1="${W - m.r + 15}" x2="${W - m.r + 40}" y1="${m.t + 20 * i + 10}" y2="${m.t + 20 * i + 10}" stroke="${c}" stroke-width="2"/>`, `<text x="${W - m.r + 46}" y="${m.t + 20 * i + 14}">${n} front-ends</text>`);
+    out.push(
+      `<line x1="${W - m.r + 15}" x2="${W - m.r + 40}" y1="${m.t + 20 * i + 10}" y2="${m.t + 20 * i + 10}" stroke="${c}" stroke-width="2"/>`,
+      `<text x="${W - m.r + 46}" y="${m.t + 20 * i + 14}">${n} front-ends</text>`,
+    );
   });
   // The baseline hardly depends on the front-end count (one poll per server per 5 s): drawn once, from the first series.
   const base = rows.filter((r) => r.frontEnds === series[0]).sort((a, b) => a.offered - b.offered);
   const bi = series.length;
   out.push(`<polyline fill="none" stroke="#777" stroke-width="2" stroke-dasharray="6 4" points="${base.map((r) => `${x(r.offered)},${y(r.umbracoBaseline.p99)}`).join(' ')}"/>`);
-  out.push(`<line x1="${W - m.r + 15}" x2="${W - m.r + 40}" y1="${m.t + 20 * bi + 10}" y2="${m.t + 20 * bi + 10}" stroke="#777" stroke-width="2" stroke-dasharray="6 4"/>`, `<text x="${W - m.r + 46}" y="${m.t + 20 * bi + 14}">Umbraco-style poll</text>`);
+  out.push(
+    `<line x1="${W - m.r + 15}" x2="${W - m.r + 40}" y1="${m.t + 20 * bi + 10}" y2="${m.t + 20 * bi + 10}" stroke="#777" stroke-width="2" stroke-dasharray="6 4"/>`,
+    `<text x="${W - m.r + 46}" y="${m.t + 20 * bi + 14}">Umbraco-style poll</text>`,
+  );
   out.push(`<text x="${W - m.r + 15}" y="${m.t + 20 * bi + 40}">✗ not carried</text>`, `<text x="${W - m.r + 15}" y="${m.t + 20 * bi + 58}">bars: min–max of runs</text>`);
   out.push('</svg>');
   return `${out.join('\n')}\n`;
@@ -404,7 +424,9 @@ export async function runCacheBench(opts: CacheBenchOptions): Promise<{ name: 'c
         const step = await runStep({ connectionString: opts.azurite.connectionString, frontEnds: n, rate, seconds, publisherProcesses }, rep);
         mine.push(step);
         const q = step.requestsPerEnvelope;
-        log(`cache bench [${++done}/≤${planned}, ${Math.round((performance.now() - began) / 1000)} s] ${n} front-ends @ ${rate}/s run ${rep}: sustained ${step.sustained}/s${step.complete ? '' : ' (backlog)'}, p50/p95/p99 ${step.push.p50}/${step.push.p95}/${step.push.p99} ms, requests/envelope publish ${q.publish} fan-out ${q.fanOut} per front-end ${q.perFrontEnd}${step.errors ? `, ${step.errors} errors` : ''}`);
+        log(
+          `cache bench [${++done}/≤${planned}, ${Math.round((performance.now() - began) / 1000)} s] ${n} front-ends @ ${rate}/s run ${rep}: sustained ${step.sustained}/s${step.complete ? '' : ' (backlog)'}, p50/p95/p99 ${step.push.p50}/${step.push.p95}/${step.push.p99} ms, requests/envelope publish ${q.publish} fan-out ${q.fanOut} per front-end ${q.perFrontEnd}${step.errors ? `, ${step.errors} errors` : ''}`,
+        );
       }
       steps.push(...mine);
       const row = summarise(mine);

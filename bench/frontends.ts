@@ -41,13 +41,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const timeSpan = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 
 /** The idle polling under test: the fan-out's (host.json unless overridden) and the front-ends' back-off cap (library default unless overridden). */
-interface Polling { fanOutMs: number; frontEndMs?: number }
+interface Polling {
+  fanOutMs: number;
+  frontEndMs?: number;
+}
 
 /** One channel with `n` TypeScript and `n` .NET front-ends, the fan-out pump and one publisher; latencies by kind. */
 async function openChannel(connectionString: string, n: number, dir: string, errors: string[], polling: Polling) {
   const suffix = randomUUID().slice(0, 8);
   const config = parseCacheConfig(
-    { channels: [{ name: 'production' }], instructionsQueue: `bench-fi-${suffix}`, journalContainer: `bench-fj-${suffix}`, frontEndQueuePrefix: `f${suffix.slice(0, 6)}`, storage: { connectionString } },
+    {
+      channels: [{ name: 'production' }],
+      instructionsQueue: `bench-fi-${suffix}`,
+      journalContainer: `bench-fj-${suffix}`,
+      frontEndQueuePrefix: `f${suffix.slice(0, 6)}`,
+      storage: { connectionString },
+    },
     'bench.frontends',
   );
   const ctx = createCacheContext(config);
@@ -79,23 +88,25 @@ async function openChannel(connectionString: string, n: number, dir: string, err
     await roles.run('frontend', () => s.start());
     subscribers.push(s);
   }
-  const dotnet = await Promise.all(Array.from({ length: n }, async (_, i) => {
-    const { fe } = await DotnetFrontEnd.plain(`dotnet-${i}`, {
-      Channel: 'production',
-      Instance: `dotnet-${i}`,
-      ConnectionString: connectionString,
-      JournalContainer: config.journalContainer,
-      InstructionsQueue: config.instructionsQueue,
-      FrontEndQueuePrefix: config.frontEndQueuePrefix,
-      PositionFile: path.join(dir, `${suffix}-dotnet-${i}.json`),
-      ...(polling.frontEndMs === undefined ? {} : { PollMax: timeSpan(polling.frontEndMs) }),
-    });
-    fe.onEvent = (e) => {
-      if (e.event === 'envelope' && e.id !== undefined) record('dotnet', e.id);
-      else if (e.event === 'error') errors.push(`dotnet-${i}: ${e.op ?? '?'}: ${e.message ?? ''}`);
-    };
-    return fe;
-  }));
+  const dotnet = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const { fe } = await DotnetFrontEnd.plain(`dotnet-${i}`, {
+        Channel: 'production',
+        Instance: `dotnet-${i}`,
+        ConnectionString: connectionString,
+        JournalContainer: config.journalContainer,
+        InstructionsQueue: config.instructionsQueue,
+        FrontEndQueuePrefix: config.frontEndQueuePrefix,
+        PositionFile: path.join(dir, `${suffix}-dotnet-${i}.json`),
+        ...(polling.frontEndMs === undefined ? {} : { PollMax: timeSpan(polling.frontEndMs) }),
+      });
+      fe.onEvent = (e) => {
+        if (e.event === 'envelope' && e.id !== undefined) record('dotnet', e.id);
+        else if (e.event === 'error') errors.push(`dotnet-${i}: ${e.op ?? '?'}: ${e.message ?? ''}`);
+      };
+      return fe;
+    }),
+  );
 
   const queues = readHostOptions(APP_ROOT).queues;
   const fanOut = new CacheFanOut(ctx);
@@ -148,7 +159,15 @@ async function openChannel(connectionString: string, n: number, dir: string, err
   };
 }
 
-export interface DenseRow { frontEnds: number; rate: number; seconds: number; published: number; complete: boolean; ts: Percentiles; dotnet: Percentiles }
+export interface DenseRow {
+  frontEnds: number;
+  rate: number;
+  seconds: number;
+  published: number;
+  complete: boolean;
+  ts: Percentiles;
+  dotnet: Percentiles;
+}
 
 export interface SparseRow {
   frontEnds: number;
@@ -316,7 +335,9 @@ export async function runFrontEndsBench(opts: FrontEndsBenchOptions): Promise<{ 
     log(`front-end bench: dense ${n}+${n} front-ends @ ${rate}/s: TypeScript p50/p95/p99 ${ms(dense.ts)} ms, .NET ${ms(dense.dotnet)} ms${dense.complete ? '' : ' (not all applied)'}`);
     const sparse = await sparseRow({ connectionString: opts.azurite.connectionString, n, intervalMs, seconds: sparseSeconds, idleSeconds, dir, errors, polling });
     const r = sparse.requestsPerMinute;
-    log(`front-end bench: sparse 1/${intervalMs / 1000} s for ${sparseSeconds} s: TypeScript ${ms(sparse.ts)} ms, .NET ${ms(sparse.dotnet)} ms, Umbraco poll ${ms(sparse.umbraco)} ms; requests/min per front-end TypeScript ${r.tsFrontEnd}, .NET ${r.dotnetFrontEnd}, fan-out ${r.fanOut}; idle: ${sparse.idleRequestsPerMinute.tsFrontEnd}, ${sparse.idleRequestsPerMinute.dotnetFrontEnd}, ${sparse.idleRequestsPerMinute.fanOut}`);
+    log(
+      `front-end bench: sparse 1/${intervalMs / 1000} s for ${sparseSeconds} s: TypeScript ${ms(sparse.ts)} ms, .NET ${ms(sparse.dotnet)} ms, Umbraco poll ${ms(sparse.umbraco)} ms; requests/min per front-end TypeScript ${r.tsFrontEnd}, .NET ${r.dotnetFrontEnd}, fan-out ${r.fanOut}; idle: ${sparse.idleRequestsPerMinute.tsFrontEnd}, ${sparse.idleRequestsPerMinute.dotnetFrontEnd}, ${sparse.idleRequestsPerMinute.fanOut}`,
+    );
     if (errors.length) log(`front-end bench: ${errors.length} errors, first: ${errors.slice(0, 3).join(' | ')}`);
     const meta = { quick, cpus: cpus().length, loadAverage };
     const results = { generatedAt: new Date().toISOString(), node: process.version, dotnet: presence.version, ...meta, errors: errors.length, dense, sparse };

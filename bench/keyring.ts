@@ -157,7 +157,9 @@ export async function runKeyRingBench(opts: KeyRingBenchOptions): Promise<{ name
     }
     const result: SizeResult = { keys, blobBytes: content.length, noOpRotation: noOp, keyCreatingRotation: creating, parsePlanSerialize: stats(samples) };
     results.push(result);
-    log(`keyring ${keys} keys (${(content.length / 1024).toFixed(0)} KiB): no-op ${noOp.medianMs} ms / ${noOp.storage.requests} req, creating ${creating.medianMs} ms / ${creating.storage.requests} req, pure ${result.parsePlanSerialize.medianMs} ms`);
+    log(
+      `keyring ${keys} keys (${(content.length / 1024).toFixed(0)} KiB): no-op ${noOp.medianMs} ms / ${noOp.storage.requests} req, creating ${creating.medianMs} ms / ${creating.storage.requests} req, pure ${result.parsePlanSerialize.medianMs} ms`,
+    );
   }
 
   const output = { generatedAt: new Date().toISOString(), quick, node: process.version, cpus: cpus().length, storage: 'Azurite (in-memory), loopback', runsPerMeasure: runs, results };

@@ -143,7 +143,8 @@ function buildDotnetBench(root: string): string {
     encoding: 'utf8',
     env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', MSBUILDDISABLENODEREUSE: '1' },
   });
-  if (r.error || r.status !== 0) throw new Error(`the payload bench needs the .NET SDK 10: dotnet build ${path.relative(root, project)} failed: ${r.error?.message ?? `${r.stdout}\n${r.stderr}`.slice(-3000)}`);
+  if (r.error || r.status !== 0)
+    throw new Error(`the payload bench needs the .NET SDK 10: dotnet build ${path.relative(root, project)} failed: ${r.error?.message ?? `${r.stdout}\n${r.stderr}`.slice(-3000)}`);
   return path.join(project, 'bin', 'Release', 'net10.0', 'PayloadBench.dll');
 }
 

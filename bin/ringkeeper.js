@@ -8,4 +8,8 @@ if (!fs.existsSync(entry)) {
   process.stderr.write('ringkeeper: not built yet; run "npm run build" in ' + path.join(__dirname, '..') + '\n');
   process.exit(2);
 }
-require(entry).main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+require(entry)
+  .main(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  });

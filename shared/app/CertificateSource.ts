@@ -103,9 +103,10 @@ function keyVaultCertificate(id: string, where: string, options: CertificateSour
           throw toKeyVaultError(err, 'unwrap', `${vaultUrl}/secrets/${name}/${v}`);
         }
         const value = secret.value ?? '';
-        const cred = secret.properties.contentType === 'application/x-pem-file'
-          ? credentialFromPem(value, `${where} (secret ${name}/${v})`)
-          : credentialFromPfx(Buffer.from(value, 'base64'), undefined, `${where} (secret ${name}/${v})`);
+        const cred =
+          secret.properties.contentType === 'application/x-pem-file'
+            ? credentialFromPem(value, `${where} (secret ${name}/${v})`)
+            : credentialFromPfx(Buffer.from(value, 'base64'), undefined, `${where} (secret ${name}/${v})`);
         if (cred.thumbprint === thumbprint) key = cred.privateKey;
       }
       keys.set(thumbprint, key);

@@ -53,7 +53,14 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
       const local = () => (rsa ??= RsaKeyWrapper.fromFile(config.keyFile, config.generate));
       const unwrap = (kid: string, wrapped: Buffer) => (isRsaKid(kid) ? local() : keyVaultFor(kid, options)).unwrap(kid, wrapped);
       // No key file yet means no current KEK yet (it is generated on the first wrap); status must not create it.
-      return wrapperProtector('rsa', () => local().kid, () => local(), unwrap, decryption, async () => (rsa || existsSync(config.keyFile) ? local().kid : null));
+      return wrapperProtector(
+        'rsa',
+        () => local().kid,
+        () => local(),
+        unwrap,
+        decryption,
+        async () => (rsa || existsSync(config.keyFile) ? local().kid : null),
+      );
     }
     case 'keyvault': {
       const kv = new KeyVaultKeyWrapper({ keyId: config.keyId, credential: options.credential, clientOptions: options.keyVaultClientOptions });
@@ -61,7 +68,14 @@ export function createKeyProtector(config: ProtectorConfig, options: ProtectorOp
         refuseRsaKid(kid);
         return kv.unwrap(kid, wrapped);
       };
-      return wrapperProtector('keyvault', () => kekOf(config.keyId), () => kv, unwrap, decryption, () => currentKeyVaultKeyId(config.keyId, options));
+      return wrapperProtector(
+        'keyvault',
+        () => kekOf(config.keyId),
+        () => kv,
+        unwrap,
+        decryption,
+        () => currentKeyVaultKeyId(config.keyId, options),
+      );
     }
     case 'certificate': {
       const source = certificateSource(config, where, sourceOptions);

@@ -17,7 +17,10 @@ export function revokeInRing(handle: RingHandle, request: RevokeRequest, options
     (ring, now) => {
       // Dated later, it would revoke every key written until then, including each replacement.
       if ('all' in request && !options?.dryRun && now > Date.now() + MAX_SERVER_CLOCK_SKEW) {
-        throw new PolicyError('unsatisfiable', `refusing to write a revocation of all keys dated ${formatDotnetDate(now)}, after the real clock (${formatDotnetDate(Date.now())}): it would revoke every key written until then`);
+        throw new PolicyError(
+          'unsatisfiable',
+          `refusing to write a revocation of all keys dated ${formatDotnetDate(now)}, after the real clock (${formatDotnetDate(Date.now())}): it would revoke every key written until then`,
+        );
       }
       return planRevocation(ring, now, handle.policy, request);
     },

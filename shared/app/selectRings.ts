@@ -12,6 +12,10 @@ export class UnknownRingError extends Error {
 export function selectRings(handles: RingHandle[], name?: string): RingHandle[] {
   if (name === undefined) return handles;
   const found = handles.find((h) => h.name === name);
-  if (!found) throw new UnknownRingError(name, handles.map((h) => h.name));
+  if (!found)
+    throw new UnknownRingError(
+      name,
+      handles.map((h) => h.name),
+    );
   return [found];
 }

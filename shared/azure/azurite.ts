@@ -5,8 +5,7 @@ import path from 'node:path';
 
 /** The well-known Azurite/Storage Emulator account; public by design, not a secret. */
 export const DEV_ACCOUNT_NAME = 'devstoreaccount1';
-export const DEV_ACCOUNT_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 export const DEV_BLOB_PORT = 10000;
 export const DEV_QUEUE_PORT = 10001;
 
@@ -30,10 +29,7 @@ export interface AzuriteOptions {
 }
 
 export function devConnectionString(blobEndpoint: string, queueEndpoint: string): string {
-  return (
-    `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT_NAME};AccountKey=${DEV_ACCOUNT_KEY};` +
-    `BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};`
-  );
+  return `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT_NAME};AccountKey=${DEV_ACCOUNT_KEY};` + `BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};`;
 }
 
 export function devEndpoints(blobPort = DEV_BLOB_PORT, queuePort = DEV_QUEUE_PORT): AzuriteEndpoints {
@@ -60,10 +56,7 @@ function azuriteEntry(): string {
   try {
     pkg = require.resolve('azurite/package.json');
   } catch {
-    throw new Error(
-      'Azurite is not installed: run "npm install" in the ringkeeper folder (azurite is a development dependency), ' +
-        'or start any Azure Storage emulator on ports 10000/10001.',
-    );
+    throw new Error('Azurite is not installed: run "npm install" in the ringkeeper folder (azurite is a development dependency), ' + 'or start any Azure Storage emulator on ports 10000/10001.');
   }
   return path.join(path.dirname(pkg), 'dist', 'src', 'azurite.js');
 }
@@ -72,9 +65,12 @@ function azuriteEntry(): string {
 export function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteProcess> {
   const args = [
     azuriteEntry(),
-    '--blobPort', String(options.blobPort ?? 0),
-    '--queuePort', String(options.queuePort ?? 0),
-    '--tablePort', '0',
+    '--blobPort',
+    String(options.blobPort ?? 0),
+    '--queuePort',
+    String(options.queuePort ?? 0),
+    '--tablePort',
+    '0',
     '--skipApiVersionCheck',
     '--loose',
     '--disableTelemetry',

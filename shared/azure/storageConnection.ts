@@ -17,12 +17,7 @@ export interface StorageConnection {
 
 const DEVELOPMENT_STORAGE = 'UseDevelopmentStorage=true';
 
-export function resolveStorage(
-  ref: StorageReference,
-  where: string,
-  env: NodeJS.ProcessEnv = process.env,
-  credential: () => TokenCredential = defaultCredential,
-): StorageConnection {
+export function resolveStorage(ref: StorageReference, where: string, env: NodeJS.ProcessEnv = process.env, credential: () => TokenCredential = defaultCredential): StorageConnection {
   if ('connectionString' in ref) return fromConnectionString(ref.connectionString, where);
   if ('connection' in ref) {
     const name = ref.connection;
@@ -31,10 +26,7 @@ export function resolveStorage(
     const blobServiceUri = env[`${name}__blobServiceUri`] ?? accountUri(env[`${name}__accountName`], 'blob');
     const queueServiceUri = env[`${name}__queueServiceUri`] ?? accountUri(env[`${name}__accountName`], 'queue');
     if (!blobServiceUri && !queueServiceUri) {
-      throw new ConfigError(
-        `${where}.connection`,
-        `app setting "${name}" is not set (neither "${name}" nor "${name}__blobServiceUri"/"${name}__queueServiceUri"/"${name}__accountName")`,
-      );
+      throw new ConfigError(`${where}.connection`, `app setting "${name}" is not set (neither "${name}" nor "${name}__blobServiceUri"/"${name}__queueServiceUri"/"${name}__accountName")`);
     }
     return fromServiceUris(blobServiceUri, queueServiceUri, where, credential);
   }
@@ -45,13 +37,11 @@ function accountUri(accountName: string | undefined, service: 'blob' | 'queue'):
   return accountName ? `https://${accountName}.${service}.core.windows.net` : undefined;
 }
 
-function fromServiceUris(
-  blobServiceUri: string | undefined,
-  queueServiceUri: string | undefined,
-  where: string,
-  credential: () => TokenCredential,
-): StorageConnection {
-  for (const [key, uri] of [['blobServiceUri', blobServiceUri], ['queueServiceUri', queueServiceUri]] as const) {
+function fromServiceUris(blobServiceUri: string | undefined, queueServiceUri: string | undefined, where: string, credential: () => TokenCredential): StorageConnection {
+  for (const [key, uri] of [
+    ['blobServiceUri', blobServiceUri],
+    ['queueServiceUri', queueServiceUri],
+  ] as const) {
     if (uri !== undefined && !/^https?:\/\/[^/]+/.test(uri)) throw new ConfigError(`${where}.${key}`, `"${uri}" is not an http(s) URI`);
   }
   const description = blobServiceUri ?? queueServiceUri ?? '';
@@ -73,8 +63,10 @@ function fromConnectionString(raw: string, where: string): StorageConnection {
   const connectionString = raw.trim() === DEVELOPMENT_STORAGE ? developmentConnectionString() : raw;
   const parts = parseConnectionString(connectionString, where);
   const account = parts.get('accountname');
-  const blobEndpoint = parts.get('blobendpoint') ?? (account ? `${parts.get('defaultendpointsprotocol') ?? 'https'}://${account}.blob.${parts.get('endpointsuffix') ?? 'core.windows.net'}` : undefined);
-  const queueEndpoint = parts.get('queueendpoint') ?? (account ? `${parts.get('defaultendpointsprotocol') ?? 'https'}://${account}.queue.${parts.get('endpointsuffix') ?? 'core.windows.net'}` : undefined);
+  const blobEndpoint =
+    parts.get('blobendpoint') ?? (account ? `${parts.get('defaultendpointsprotocol') ?? 'https'}://${account}.blob.${parts.get('endpointsuffix') ?? 'core.windows.net'}` : undefined);
+  const queueEndpoint =
+    parts.get('queueendpoint') ?? (account ? `${parts.get('defaultendpointsprotocol') ?? 'https'}://${account}.queue.${parts.get('endpointsuffix') ?? 'core.windows.net'}` : undefined);
   const description = `${account ?? 'account'} (${blobEndpoint ?? queueEndpoint ?? 'no endpoint'})`;
   const key = parts.get('accountkey');
   const sas = parts.get('sharedaccesssignature');
@@ -100,8 +92,7 @@ function developmentConnectionString(): string {
   // Same expansion as the SDKs' UseDevelopmentStorage=true, written out so both clients agree.
   const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
   return (
-    `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${key};` +
-    'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;'
+    `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${key};` + 'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;'
   );
 }
 
@@ -122,7 +113,6 @@ function parseConnectionString(connectionString: string, where: string): Map<str
 function isEmulatorUri(uri: string): boolean {
   return /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//i.test(uri + '/');
 }
-
 
 function withPolicies<P extends { factories: unknown[] }>(pipeline: P, policies: RequestPolicyFactory[] | undefined): P {
   if (policies) pipeline.factories.push(...policies);

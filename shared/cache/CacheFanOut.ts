@@ -145,11 +145,17 @@ export class CacheFanOut {
       form = 'void';
     } else {
       const what = read.kind === 'missing' ? 'no journal batch' : `no journal batch ending at ${last}`;
-      return this.reject({ kind: 'rejected', code: 'journal_entry_not_found', reason: `channel ${channel} has ${what} starting at ${first} (pruned, never written, or another extent)` }, input, invocation, log);
+      return this.reject(
+        { kind: 'rejected', code: 'journal_entry_not_found', reason: `channel ${channel} has ${what} starting at ${first} (pruned, never written, or another extent)` },
+        input,
+        invocation,
+        log,
+      );
     }
     const report = await this.enqueueDelivery(channel, batch);
     if (report.failed.length > 0 && report.failed.length === report.queues - report.gone) throw new FanOutDeliveryError(channel, first, report.failed);
-    if (report.failed.length > 0) log.warn(`cache: ${channel}#${first}..${last} not delivered to ${report.failed.length} of ${report.queues} front-ends (they fill the gap from the journal): ${report.failed.join('; ')}`);
+    if (report.failed.length > 0)
+      log.warn(`cache: ${channel}#${first}..${last} not delivered to ${report.failed.length} of ${report.queues} front-ends (they fill the gap from the journal): ${report.failed.join('; ')}`);
     return { outcome: 'delivered', channel, first, last, form, frontEnds: report.queues - report.gone - report.failed.length, failed: report.failed };
   }
 
@@ -185,7 +191,10 @@ export class CacheFanOut {
     const taken = [...d.pending.values()].sort((a, b) => a.batch.first - b.batch.first);
     d.pending.clear();
     try {
-      const report = await this.send(channel, taken.map((t) => t.batch));
+      const report = await this.send(
+        channel,
+        taken.map((t) => t.batch),
+      );
       taken.forEach((t) => t.waiters.forEach((w) => w.resolve(report)));
     } catch (err) {
       taken.forEach((t) => t.waiters.forEach((w) => w.reject(err)));
@@ -215,19 +224,21 @@ export class CacheFanOut {
     close();
     const queues = await this.liveQueues(channel);
     const report: DeliveryReport = { queues: queues.length, gone: 0, failed: [] };
-    await Promise.all(queues.map(async (q) => {
-      const client = this.ctx.queueService.getQueueClient(q);
-      try {
-        for (const m of messages) await client.sendMessage(m);
-      } catch (err) {
-        if (isNotFound(err)) {
-          report.gone++; // the front-end went away; it catches up from the journal if it returns
-          this.frontEndCache.delete(channel);
-        } else {
-          report.failed.push(`${q}: ${describeStorageError(err)}`);
+    await Promise.all(
+      queues.map(async (q) => {
+        const client = this.ctx.queueService.getQueueClient(q);
+        try {
+          for (const m of messages) await client.sendMessage(m);
+        } catch (err) {
+          if (isNotFound(err)) {
+            report.gone++; // the front-end went away; it catches up from the journal if it returns
+            this.frontEndCache.delete(channel);
+          } else {
+            report.failed.push(`${q}: ${describeStorageError(err)}`);
+          }
         }
-      }
-    }));
+      }),
+    );
     return report;
   }
 

@@ -217,9 +217,13 @@ export class CacheSubscriber {
     await this.drain();
     // Delete after applying: a crash before this redelivers, and redeliveries dedupe by sequence.
     // Held (out-of-order) ones are deleted too; the journal has them if this process dies.
-    await Promise.all(items.map((item) => this.queue.deleteMessage(item.messageId, item.popReceipt).catch((err) => {
-      if (!isNotFound(err)) this.report(err, 'delete');
-    })));
+    await Promise.all(
+      items.map((item) =>
+        this.queue.deleteMessage(item.messageId, item.popReceipt).catch((err) => {
+          if (!isNotFound(err)) this.report(err, 'delete');
+        }),
+      ),
+    );
     return items.length;
   }
 

@@ -193,7 +193,7 @@ export class GroupCommit {
     await this.journal.ensureContainer();
     state.window.clear();
     state.tail = undefined;
-    const start = await this.journal.readHint(channel) ?? (await this.newestByListing(channel));
+    const start = (await this.journal.readHint(channel)) ?? (await this.newestByListing(channel));
     if (!start) {
       // An empty journal, unless a batch 1 exists that the hint does not know of yet.
       state.tail = { first: 0, last: 0 };

@@ -40,18 +40,20 @@ export class InstructionQueuePump {
   /** Receives one batch, runs it, returns how many messages it held. */
   async runOnce(): Promise<number> {
     const { receivedMessageItems: items } = await this.queue.receiveMessages({ numberOfMessages: this.o.batchSize, visibilityTimeout: this.o.visibilityTimeoutInSeconds });
-    await Promise.all(items.map(async (item) => {
-      const input = triggerInputOf(decodeQueueMessage(item.messageText));
-      try {
-        await this.handler(input, { dequeueCount: item.dequeueCount, id: item.messageId });
-      } catch (err) {
-        this.o.onError?.(err);
-        if (item.dequeueCount < this.o.maxDequeueCount) return; // visible again after the timeout
-        await this.o.poisonQueue?.createIfNotExists();
-        await this.o.poisonQueue?.sendMessage(item.messageText);
-      }
-      await this.queue.deleteMessage(item.messageId, item.popReceipt).catch(() => undefined);
-    }));
+    await Promise.all(
+      items.map(async (item) => {
+        const input = triggerInputOf(decodeQueueMessage(item.messageText));
+        try {
+          await this.handler(input, { dequeueCount: item.dequeueCount, id: item.messageId });
+        } catch (err) {
+          this.o.onError?.(err);
+          if (item.dequeueCount < this.o.maxDequeueCount) return; // visible again after the timeout
+          await this.o.poisonQueue?.createIfNotExists();
+          await this.o.poisonQueue?.sendMessage(item.messageText);
+        }
+        await this.queue.deleteMessage(item.messageId, item.popReceipt).catch(() => undefined);
+      }),
+    );
     return items.length;
   }
 

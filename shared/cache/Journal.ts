@@ -18,7 +18,11 @@ export interface BatchSpan {
 
 /** The journal of a channel cannot be followed past a blob whose extent is unknown. */
 export class JournalChainError extends Error {
-  constructor(channel: string, readonly first: number, problem: string) {
+  constructor(
+    channel: string,
+    readonly first: number,
+    problem: string,
+  ) {
     super(`the journal of channel ${channel} is broken at batch ${first}: ${problem}`);
     this.name = 'JournalChainError';
   }
@@ -232,6 +236,6 @@ function lastOf(metadata: Record<string, string> | undefined, first: number): nu
 export async function streamToString(stream: NodeJS.ReadableStream | undefined): Promise<string> {
   if (!stream) return '';
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk));
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -48,8 +48,17 @@ export const CACHE_DEFAULTS = {
 } as const;
 
 const KEYS = [
-  'storage', 'channels', 'instructionsQueue', 'journalContainer', 'frontEndQueuePrefix', 'staleTimeoutMinutes',
-  'heartbeatSeconds', 'retentionHours', 'idempotencyMinutes', 'coldBootThreshold', 'maxEnvelopeBytes',
+  'storage',
+  'channels',
+  'instructionsQueue',
+  'journalContainer',
+  'frontEndQueuePrefix',
+  'staleTimeoutMinutes',
+  'heartbeatSeconds',
+  'retentionHours',
+  'idempotencyMinutes',
+  'coldBootThreshold',
+  'maxEnvelopeBytes',
 ];
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const PREFIX = /^(?=.{1,10}$)[a-z0-9]+(-[a-z0-9]+)*$/;

@@ -21,10 +21,7 @@ export interface Rejection {
 }
 
 export type ClassifiedMessage =
-  | Rejection
-  | { kind: 'notice'; notice: InstructionNotice }
-  | { kind: 'claim'; blob: string; channel: string }
-  | { kind: 'envelope'; envelope: CacheEnvelope; bytes: number };
+  Rejection | { kind: 'notice'; notice: InstructionNotice } | { kind: 'claim'; blob: string; channel: string } | { kind: 'envelope'; envelope: CacheEnvelope; bytes: number };
 
 /** `{channel}/claims/{name}`: inside the channel's prefix of the journal container. */
 export const CLAIM_BLOB_PATTERN = /^([a-z0-9](?:-?[a-z0-9])*)\/claims\/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,199}$/;
@@ -57,7 +54,10 @@ export function classifyInstructionMessage(input: unknown, options: ClassifyOpti
   }
   if (!isObject(value)) return reject('not_an_object', 'the message is JSON but not an object');
   if (value.version !== CACHE_PROTOCOL_VERSION) {
-    return reject('unsupported_version', `version ${value.version === undefined ? 'is missing' : JSON.stringify(value.version) + ' is not supported'} (this fan-out speaks version ${CACHE_PROTOCOL_VERSION})`);
+    return reject(
+      'unsupported_version',
+      `version ${value.version === undefined ? 'is missing' : JSON.stringify(value.version) + ' is not supported'} (this fan-out speaks version ${CACHE_PROTOCOL_VERSION})`,
+    );
   }
   if ('claimCheck' in value) {
     const claim = value.claimCheck;

@@ -4,10 +4,7 @@ export type ColdBootReason = 'too-far-behind' | 'journal-pruned' | 'journal-rese
 
 export type CatchUpDecision =
   /** First start: nothing to replay, begin after the current head. */
-  | { action: 'start-at-head'; head: number }
-  | { action: 'up-to-date' }
-  | { action: 'replay'; from: number; to: number }
-  | { action: 'cold-boot'; reason: ColdBootReason; skipTo: number };
+  { action: 'start-at-head'; head: number } | { action: 'up-to-date' } | { action: 'replay'; from: number; to: number } | { action: 'cold-boot'; reason: ColdBootReason; skipTo: number };
 
 export interface CatchUpInput {
   /** Undefined when the front-end has never applied anything (no state). */

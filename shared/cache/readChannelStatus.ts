@@ -112,11 +112,7 @@ export async function readChannelStatus(ctx: CacheContext, channel: string, now 
   }
 }
 
-async function backlog(
-  queue: QueueClient,
-  now: Date,
-  sequenceOf?: (text: string) => number | undefined,
-): Promise<QueueBacklog & { peeked: number[]; lowest?: number; error?: string }> {
+async function backlog(queue: QueueClient, now: Date, sequenceOf?: (text: string) => number | undefined): Promise<QueueBacklog & { peeked: number[]; lowest?: number; error?: string }> {
   try {
     const [properties, peek] = await Promise.all([queue.getProperties(), queue.peekMessages({ numberOfMessages: PEEK })]);
     const inserted = peek.peekedMessageItems.map((m) => m.insertedOn.getTime());

@@ -9,9 +9,7 @@ export interface EnvelopeDefaults {
   newId?: () => string;
 }
 
-export type ToEnvelopeResult =
-  | { ok: true; envelope: CacheEnvelope }
-  | { ok: false; code: 'not_an_object' | 'unsupported_version' | 'invalid_envelope' | 'channel_mismatch'; errors: string[] };
+export type ToEnvelopeResult = { ok: true; envelope: CacheEnvelope } | { ok: false; code: 'not_an_object' | 'unsupported_version' | 'invalid_envelope' | 'channel_mismatch'; errors: string[] };
 
 /**
  * Publisher input -> envelope: a full envelope, `{instructions, ...}` with fields to fill, an array

@@ -1,10 +1,4 @@
-import {
-  CACHE_PROTOCOL_VERSION,
-  MAX_INSTRUCTIONS_PER_ENVELOPE,
-  REFRESH_TYPES,
-  type CacheEnvelope,
-  type CacheInstruction,
-} from './CacheEnvelope';
+import { CACHE_PROTOCOL_VERSION, MAX_INSTRUCTIONS_PER_ENVELOPE, REFRESH_TYPES, type CacheEnvelope, type CacheInstruction } from './CacheEnvelope';
 
 /**
  * Hand-written validation of envelope v2, mirroring docs/cache-envelope.schema.json keyword for
@@ -30,9 +24,7 @@ function isJsonArray(text: string): boolean {
 export const ORIGIN_MAX_LENGTH = 500;
 export const REFRESHER_MAX_LENGTH = 200;
 
-export type EnvelopeValidation =
-  | { ok: true; envelope: CacheEnvelope }
-  | { ok: false; code: 'not_an_object' | 'unsupported_version' | 'invalid_envelope'; errors: string[] };
+export type EnvelopeValidation = { ok: true; envelope: CacheEnvelope } | { ok: false; code: 'not_an_object' | 'unsupported_version' | 'invalid_envelope'; errors: string[] };
 
 export function isChannelName(name: unknown): name is string {
   return typeof name === 'string' && name.length <= CHANNEL_MAX_LENGTH && CHANNEL_PATTERN.test(name);
@@ -88,20 +80,23 @@ export function validateInstruction(raw: unknown, where: string, errors: string[
     if (!isString(raw.RefresherId) || !UUID_PATTERN.test(raw.RefresherId)) errors.push(`${where}.RefresherId: ${missingOr(raw.RefresherId, 'must be a GUID')}`);
     if (raw.GuidId !== undefined && raw.GuidId !== null && !(isString(raw.GuidId) && UUID_PATTERN.test(raw.GuidId))) errors.push(`${where}.GuidId: must be a GUID or null`);
     if (raw.IntId !== undefined && raw.IntId !== null && !Number.isInteger(raw.IntId)) errors.push(`${where}.IntId: must be an integer or null`);
-    if (raw.JsonIds !== undefined && raw.JsonIds !== null && !(isString(raw.JsonIds) && isJsonArray(raw.JsonIds))) errors.push(`${where}.JsonIds: must be a JSON array as a string (e.g. "[1,2]") or null`);
+    if (raw.JsonIds !== undefined && raw.JsonIds !== null && !(isString(raw.JsonIds) && isJsonArray(raw.JsonIds)))
+      errors.push(`${where}.JsonIds: must be a JSON array as a string (e.g. "[1,2]") or null`);
     if (raw.JsonIdCount !== undefined && !isIntIn(raw.JsonIdCount, 0, Number.MAX_SAFE_INTEGER)) errors.push(`${where}.JsonIdCount: must be a non-negative integer`);
     if (raw.JsonPayload !== undefined && raw.JsonPayload !== null && !isString(raw.JsonPayload)) errors.push(`${where}.JsonPayload: must be a string (serialised JSON) or null`);
   } else {
     unknownKeys(raw, `${where}.`, ['refresher', 'type', 'ids', 'payload'], errors);
-    if (!isString(raw.refresher) || raw.refresher.length < 1 || raw.refresher.length > REFRESHER_MAX_LENGTH) errors.push(`${where}.refresher: ${missingOr(raw.refresher, `must be a string of 1-${REFRESHER_MAX_LENGTH} characters`)}`);
+    if (!isString(raw.refresher) || raw.refresher.length < 1 || raw.refresher.length > REFRESHER_MAX_LENGTH)
+      errors.push(`${where}.refresher: ${missingOr(raw.refresher, `must be a string of 1-${REFRESHER_MAX_LENGTH} characters`)}`);
     if (!(isIntIn(raw.type, 0, 5) || (isString(raw.type) && (REFRESH_TYPES as readonly string[]).includes(raw.type)))) {
       errors.push(`${where}.type: ${missingOr(raw.type, `must be one of ${REFRESH_TYPES.join(', ')} or 0-5`)}`);
     }
     if (raw.ids !== undefined) {
       if (!Array.isArray(raw.ids)) errors.push(`${where}.ids: must be an array of integers or strings`);
-      else raw.ids.forEach((id, i) => {
-        if (!(Number.isInteger(id) || (isString(id) && id.length >= 1 && id.length <= REFRESHER_MAX_LENGTH))) errors.push(`${where}.ids[${i}]: must be an integer or a non-empty string`);
-      });
+      else
+        raw.ids.forEach((id, i) => {
+          if (!(Number.isInteger(id) || (isString(id) && id.length >= 1 && id.length <= REFRESHER_MAX_LENGTH))) errors.push(`${where}.ids[${i}]: must be an integer or a non-empty string`);
+        });
     }
   }
   return errors.length === before;

@@ -13,9 +13,21 @@ import { REWRAP_COMMAND } from './rewrapCommand';
 export const COMMANDS: Record<string, CliCommand> = {
   ...KEY_RING_COMMANDS,
   rewrap: REWRAP_COMMAND,
-  protect: { synopsis: 'ringkeeper protect   --ring NAME [--app NAME] [--purpose P]... [--text]    stdin -> payload', help: '  IDataProtector.Protect of an app on the ring: stdin -> payload (--text: base64url).', run: (args, io) => runPayloadCommand('protect', args, io) },
-  unprotect: { synopsis: 'ringkeeper unprotect --ring NAME [--app NAME] [--purpose P]... [--text]    payload -> stdout', help: '  IDataProtector.Unprotect: payload on stdin -> plaintext; exit 1 with key_not_found, key_revoked or payload_invalid.', run: (args, io) => runPayloadCommand('unprotect', args, io) },
-  inspect: { synopsis: 'ringkeeper inspect   [PAYLOAD|-|@FILE] [--ring NAME]... [--at ISO-TIME] [--json]', help: '  Which key a payload (or cookie) names and which configured rings hold it; no key is unwrapped.', run: (args, io) => runPayloadCommand('inspect', args, io) },
+  protect: {
+    synopsis: 'ringkeeper protect   --ring NAME [--app NAME] [--purpose P]... [--text]    stdin -> payload',
+    help: '  IDataProtector.Protect of an app on the ring: stdin -> payload (--text: base64url).',
+    run: (args, io) => runPayloadCommand('protect', args, io),
+  },
+  unprotect: {
+    synopsis: 'ringkeeper unprotect --ring NAME [--app NAME] [--purpose P]... [--text]    payload -> stdout',
+    help: '  IDataProtector.Unprotect: payload on stdin -> plaintext; exit 1 with key_not_found, key_revoked or payload_invalid.',
+    run: (args, io) => runPayloadCommand('unprotect', args, io),
+  },
+  inspect: {
+    synopsis: 'ringkeeper inspect   [PAYLOAD|-|@FILE] [--ring NAME]... [--at ISO-TIME] [--json]',
+    help: '  Which key a payload (or cookie) names and which configured rings hold it; no key is unwrapped.',
+    run: (args, io) => runPayloadCommand('inspect', args, io),
+  },
   cache: { synopsis: 'ringkeeper cache     publish|tail ...            (ringkeeper cache --help)', help: CACHE_USAGE, run: runCacheCommand },
   dev: { synopsis: 'ringkeeper dev       [--port N]                  run the functions locally without Core Tools', help: DEV_HELP, run: runDevCommand },
 };
@@ -56,7 +68,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const userError = reportUsageOrConfigError(err, io, USAGE);
     if (userError !== undefined) return userError;
     const { message, expected } = classifyError(err);
-    io.stderr.write(`ringkeeper: ${expected ? message : (err as Error)?.message ?? String(err)}\n`);
+    io.stderr.write(`ringkeeper: ${expected ? message : ((err as Error)?.message ?? String(err))}\n`);
     return EXIT_FAILED;
   }
 }

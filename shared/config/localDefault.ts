@@ -29,8 +29,7 @@ export async function ensureLocalEnvironment(cwd = process.cwd(), env: NodeJS.Pr
     azurite = await startAzurite({ blobPort, queuePort, location: path.join(stateDir, 'azurite') });
   } else if (!blobUp || !queueUp) {
     throw new Error(
-      `Only one of the development storage ports listens (blob ${blobPort}: ${blobUp ? 'yes' : 'no'}, queue ${queuePort}: ${queueUp ? 'yes' : 'no'}); ` +
-        'stop that process or start a full Azurite.',
+      `Only one of the development storage ports listens (blob ${blobPort}: ${blobUp ? 'yes' : 'no'}, queue ${queuePort}: ${queueUp ? 'yes' : 'no'}); ` + 'stop that process or start a full Azurite.',
     );
   }
   const endpoints = devEndpoints(blobPort, queuePort);

@@ -65,7 +65,9 @@ function protectorConfig(raw: unknown, where: string, baseDir: string): Protecto
   const decryption = (): { decryptionCertificates?: CertificateReference[] } => {
     if (p.decryptionCertificates === undefined) return {};
     if (!Array.isArray(p.decryptionCertificates)) throw new ConfigError(`${where}.decryptionCertificates`, 'must be an array of certificates');
-    return { decryptionCertificates: p.decryptionCertificates.map((c, i) => certificateReference(object(c, `${where}.decryptionCertificates[${i}]`), `${where}.decryptionCertificates[${i}]`, baseDir, [])) };
+    return {
+      decryptionCertificates: p.decryptionCertificates.map((c, i) => certificateReference(object(c, `${where}.decryptionCertificates[${i}]`), `${where}.decryptionCertificates[${i}]`, baseDir, [])),
+    };
   };
   switch (type) {
     case 'keyvault': {
@@ -110,7 +112,8 @@ function certificateReference(p: Record<string, unknown>, where: string, baseDir
   }
   allowOnly(p, where, [...extra, 'keyVaultCertificateId']);
   const id = string(p.keyVaultCertificateId, `${where}.keyVaultCertificateId`);
-  if (!KEY_VAULT_CERTIFICATE_ID.test(id)) throw new ConfigError(`${where}.keyVaultCertificateId`, `"${id}" is not a Key Vault certificate URI (https://{vault}.vault.azure.net/certificates/{name}[/{version}])`);
+  if (!KEY_VAULT_CERTIFICATE_ID.test(id))
+    throw new ConfigError(`${where}.keyVaultCertificateId`, `"${id}" is not a Key Vault certificate URI (https://{vault}.vault.azure.net/certificates/{name}[/{version}])`);
   return { keyVaultCertificateId: id.replace(/\/$/, '') };
 }
 

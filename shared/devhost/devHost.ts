@@ -102,7 +102,12 @@ export async function runDevHost(options: DevHostOptions): Promise<DevHost> {
     const capabilities = (await shim.programmingModel?.getCapabilities?.({})) ?? {};
     if (capabilities.HttpUri) throw new Error('app.setup({ enableHttpStream: true }) is not supported by the dev host');
 
-    const functions = selectFunctions([...shim.functions.values()].map(({ metadata, callback }) => toRegistered(metadata, callback)), hostOptions.functions, env, log);
+    const functions = selectFunctions(
+      [...shim.functions.values()].map(({ metadata, callback }) => toRegistered(metadata, callback)),
+      hostOptions.functions,
+      env,
+      log,
+    );
 
     const resolve = (value: string, where: string) => resolveAppSettings(value, env, where);
     const listeners = new Map<string, QueueListener[]>();

@@ -9,7 +9,12 @@ import path from 'node:path';
 export function globFiles(root: string, pattern: string): string[] {
   const found = new Set<string>();
   for (const expanded of expandBraces(pattern.replace(/^\.\//, ''))) {
-    walk(root, expanded.split('/').filter((s) => s !== '' && s !== '.'), '', found);
+    walk(
+      root,
+      expanded.split('/').filter((s) => s !== '' && s !== '.'),
+      '',
+      found,
+    );
   }
   return [...found].sort();
 }
@@ -69,7 +74,13 @@ function segmentRegExp(segment: string): RegExp {
       const end = segment.indexOf(']', i + 1);
       if (end < 0) source += '\\[';
       else {
-        source += '[' + segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
+        source +=
+          '[' +
+          segment
+            .slice(i + 1, end)
+            .replace(/^!/, '^')
+            .replace(/\\/g, '\\\\') +
+          ']';
         i = end;
       }
     } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');

@@ -52,8 +52,7 @@ function queueOptionsFrom(queues: unknown): QueueOptions {
   if (batchSize < 1 || batchSize > 32) throw new Error('host.json: extensions.queues.batchSize must be 1-32');
   // Default from QueuesOptions: (batchSize / 2) * processor count.
   const threshold = get(queues, 'newBatchThreshold');
-  const newBatchThreshold =
-    threshold === undefined ? Math.floor(batchSize / 2) * os.cpus().length : integer(threshold, 'extensions.queues.newBatchThreshold', 0);
+  const newBatchThreshold = threshold === undefined ? Math.floor(batchSize / 2) * os.cpus().length : integer(threshold, 'extensions.queues.newBatchThreshold', 0);
   const maxPollingIntervalMs = timeSpan(get(queues, 'maxPollingInterval'), 'extensions.queues.maxPollingInterval', 60_000);
   if (maxPollingIntervalMs < 100) throw new Error('host.json: extensions.queues.maxPollingInterval must be at least 00:00:00.100');
   const encoding = settingText(get(queues, 'messageEncoding') ?? 'base64').toLowerCase();

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { format } from 'node:util';
 import type { CoreApiShim } from './coreApiShim';
-import type {
-  CoreInvocationContext,
-  LogCategory,
-  LogLevel,
-  RegisteredFunction,
-  RpcInvocationResponse,
-  RpcParameterBinding,
-  RpcTypedData,
-} from './types';
+import type { CoreInvocationContext, LogCategory, LogLevel, RegisteredFunction, RpcInvocationResponse, RpcParameterBinding, RpcTypedData } from './types';
 
 export type HostLog = (line: string) => void;
 

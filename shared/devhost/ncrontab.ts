@@ -40,9 +40,7 @@ const SEARCH_LIMIT_YEARS = 5;
 export function parseNcrontab(expression: string): CronSchedule {
   const [s, mi, h, d, mo, w, ...extra] = expression.trim().split(/\s+/).filter(Boolean);
   if (s === undefined || mi === undefined || h === undefined || d === undefined || mo === undefined || w === undefined || extra.length > 0) {
-    throw new Error(
-      `'${expression}' is an invalid NCRONTAB expression: it must contain 6 fields (second minute hour day month day-of-week)`,
-    );
+    throw new Error(`'${expression}' is an invalid NCRONTAB expression: it must contain 6 fields (second minute hour day month day-of-week)`);
   }
   const [second, minute, hour, day, month, weekday] = FIELDS;
   const seconds = parseField(s, second, expression);

@@ -72,12 +72,15 @@ export function startQueueListener(options: QueueListenerOptions): QueueListener
 
     // Keep the message invisible while the function runs; each update returns a new pop receipt.
     let popReceipt = message.popReceipt;
-    const renew = setInterval(() => {
-      queue
-        .updateMessage(message.messageId, popReceipt, undefined, PROCESSING_VISIBILITY_S)
-        .then((r) => (popReceipt = r.popReceipt ?? popReceipt))
-        .catch(() => {});
-    }, (PROCESSING_VISIBILITY_S * 1000) / 2);
+    const renew = setInterval(
+      () => {
+        queue
+          .updateMessage(message.messageId, popReceipt, undefined, PROCESSING_VISIBILITY_S)
+          .then((r) => (popReceipt = r.popReceipt ?? popReceipt))
+          .catch(() => {});
+      },
+      (PROCESSING_VISIBILITY_S * 1000) / 2,
+    );
 
     let succeeded = false;
     try {
@@ -90,7 +93,8 @@ export function startQueueListener(options: QueueListenerOptions): QueueListener
     }
     const current = { ...message, popReceipt };
     if (succeeded) await queue.deleteMessage(message.messageId, popReceipt);
-    else if (!poisonQueue) return; // No poison queue: left invisible so it does not spin (host behaviour).
+    else if (!poisonQueue)
+      return; // No poison queue: left invisible so it does not spin (host behaviour).
     else if (message.dequeueCount >= settings.maxDequeueCount) await toPoison(current, `failed ${message.dequeueCount} times`);
     else await queue.updateMessage(message.messageId, popReceipt, undefined, Math.round(settings.visibilityTimeoutMs / 1000));
   };

@@ -7,8 +7,7 @@ import { runDevHost } from './devHost';
 import { findCoreTools } from './findCoreTools';
 import { PortInUseError } from './httpServer';
 
-export const CORE_TOOLS_MISSING_NOTICE =
-  'Azure Functions Core Tools not found; running the ringkeeper dev host instead (see README: differences)';
+export const CORE_TOOLS_MISSING_NOTICE = 'Azure Functions Core Tools not found; running the ringkeeper dev host instead (see README: differences)';
 
 /**
  * `npm start` (after `npm run build`): make sure Azurite listens on the development ports (started

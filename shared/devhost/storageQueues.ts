@@ -21,8 +21,7 @@ export function queueFor(connection: string | undefined, queueName: string, env:
 
 export function connectionSettingName(connection: string | undefined, env: NodeJS.ProcessEnv): string {
   const name = connection && connection.trim() !== '' ? connection : 'AzureWebJobsStorage';
-  const present = (n: string) =>
-    env[n] !== undefined || env[`${n}__queueServiceUri`] !== undefined || env[`${n}__accountName`] !== undefined || env[`${n}__serviceUri`] !== undefined;
+  const present = (n: string) => env[n] !== undefined || env[`${n}__queueServiceUri`] !== undefined || env[`${n}__accountName`] !== undefined || env[`${n}__serviceUri`] !== undefined;
   if (!present(name) && present(`AzureWebJobs${name}`)) return `AzureWebJobs${name}`;
   return name;
 }

@@ -41,9 +41,7 @@ export function startTimerListener(options: TimerListenerOptions): TimerListener
   const payload = (isPastDue: boolean): RpcTypedData => ({
     json: JSON.stringify({
       Schedule: { AdjustForDST: options.adjustForDST },
-      ScheduleStatus: options.useMonitor
-        ? { Last: last ? last.toISOString() : NEVER, Next: next.toISOString(), LastUpdated: new Date().toISOString() }
-        : null,
+      ScheduleStatus: options.useMonitor ? { Last: last ? last.toISOString() : NEVER, Next: next.toISOString(), LastUpdated: new Date().toISOString() } : null,
       IsPastDue: isPastDue,
     }),
   });

@@ -46,12 +46,7 @@ export async function withRings(
 }
 
 /** withRings for a route with a `{ring}` segment: the operation gets that one ring. */
-export function withRing(
-  request: HttpRequest,
-  context: InvocationContext,
-  operation: (ring: RingHandle) => Promise<HttpResponseInit>,
-  openOptions?: OpenRingsOptions,
-): Promise<HttpResponseInit> {
+export function withRing(request: HttpRequest, context: InvocationContext, operation: (ring: RingHandle) => Promise<HttpResponseInit>, openOptions?: OpenRingsOptions): Promise<HttpResponseInit> {
   return withRings(
     request,
     context,

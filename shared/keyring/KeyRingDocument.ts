@@ -21,8 +21,27 @@ const OTHER_BOMS: [Buffer, string][] = [
 const UTF8_NAMES = new Set(['utf-8', 'unicode-1-1-utf-8', 'unicode-2-0-utf-8', 'x-unicode20utf8']);
 /** Single-byte encodings .NET reads without a code-page provider (US-ASCII, ISO-8859-1, and their aliases). */
 const READABLE_NAMES = new Set([
-  'us-ascii', 'ascii', 'us', 'ansi_x3.4-1968', 'ansi_x3.4-1986', 'cp367', 'csascii', 'ibm367', 'iso-ir-6', 'iso646-us', 'iso_646.irv:1991',
-  'iso-8859-1', 'cp819', 'csisolatin1', 'ibm819', 'iso-ir-100', 'iso8859-1', 'iso_8859-1', 'iso_8859-1:1987', 'l1', 'latin1',
+  'us-ascii',
+  'ascii',
+  'us',
+  'ansi_x3.4-1968',
+  'ansi_x3.4-1986',
+  'cp367',
+  'csascii',
+  'ibm367',
+  'iso-ir-6',
+  'iso646-us',
+  'iso_646.irv:1991',
+  'iso-8859-1',
+  'cp819',
+  'csisolatin1',
+  'ibm819',
+  'iso-ir-100',
+  'iso8859-1',
+  'iso_8859-1',
+  'iso_8859-1:1987',
+  'l1',
+  'latin1',
 ]);
 const UNICODE_NAME = /^(utf-?16|utf-?32|ucs-?2|ucs-?4|unicode|utf-16[bl]e|utf-32[bl]e|unicodefffe)$/i;
 
@@ -262,7 +281,10 @@ function checkDeclaredEncoding(encoding: string | undefined): void {
   if (UTF8_NAMES.has(name)) return;
   if (READABLE_NAMES.has(name)) throw notWritten(`declares encoding="${encoding}"`);
   if (UNICODE_NAME.test(name)) {
-    throw new KeyRingFormatError('document', `declares encoding="${encoding}" but has no matching byte order mark: ASP.NET Core cannot read it ("There is no Unicode byte order mark. Cannot switch to Unicode.")`);
+    throw new KeyRingFormatError(
+      'document',
+      `declares encoding="${encoding}" but has no matching byte order mark: ASP.NET Core cannot read it ("There is no Unicode byte order mark. Cannot switch to Unicode.")`,
+    );
   }
   throw new KeyRingFormatError('document', `declares encoding="${encoding}", which ASP.NET Core cannot read ("System does not support '${encoding}' encoding")`);
 }

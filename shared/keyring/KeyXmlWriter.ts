@@ -17,10 +17,7 @@ export interface NewKeyDates {
  * requiresEncryption. Its base64 is the secret: callers encrypt it before it reaches storage.
  */
 export function masterKeyXml(secret: Buffer = randomBytes(MASTER_KEY_BYTES)): string {
-  return (
-    `<masterKey p4:requiresEncryption="true" xmlns:p4="${DATA_PROTECTION_NAMESPACE}">` +
-    `<!--${UNENCRYPTED_KEY_COMMENT}--><value>${secret.toString('base64')}</value></masterKey>`
-  );
+  return `<masterKey p4:requiresEncryption="true" xmlns:p4="${DATA_PROTECTION_NAMESPACE}">` + `<!--${UNENCRYPTED_KEY_COMMENT}--><value>${secret.toString('base64')}</value></masterKey>`;
 }
 
 /** `<encryptedSecret>` as XmlEncryptionExtensions.EncryptIfNecessary writes it around an encryptor's output. */

@@ -10,7 +10,12 @@ export function parseDotnetDate(text: string): number | undefined {
   const m = XSD_DATE_TIME.exec(text.trim());
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, fraction, zone] = m;
-  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d),
+    hour = Number(h),
+    minute = Number(mi),
+    second = Number(s);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   let ms = Date.UTC(year, month - 1, day, hour, minute, second);
   if (year < 100) ms = new Date(ms).setUTCFullYear(year);

@@ -71,10 +71,18 @@ export function ringStatus(
   const problems: Problem[] = [];
   const future = futureDated(ring, now);
   for (const r of future.massRevocations) {
-    problems.push({ code: 'future_mass_revocation', severity: 'critical', message: `a revocation of all keys is dated ${formatDotnetDate(r.revocationDate!)} (in the future): every key written before then is revoked; \`ringkeeper repair\` re-dates it to now and writes a usable key` });
+    problems.push({
+      code: 'future_mass_revocation',
+      severity: 'critical',
+      message: `a revocation of all keys is dated ${formatDotnetDate(r.revocationDate!)} (in the future): every key written before then is revoked; \`ringkeeper repair\` re-dates it to now and writes a usable key`,
+    });
   }
   for (const k of future.keys) {
-    problems.push({ code: 'future_key', severity: 'warning', message: `the key {${k.id}} claims to be created at ${formatDotnetDate(k.creationDate)} (in the future: a clock override or a wrong clock)` });
+    problems.push({
+      code: 'future_key',
+      severity: 'warning',
+      message: `the key {${k.id}} claims to be created at ${formatDotnetDate(k.creationDate)} (in the future: a clock override or a wrong clock)`,
+    });
   }
   if (!current.defaultKey) {
     const fallback = current.fallbackKey;
@@ -88,10 +96,18 @@ export function ringStatus(
             severity: unusable ? 'critical' : 'warning',
             message: `no key resolves as the default key now; apps with key generation disabled use the fallback key {${fallback.id}}${fallback.expirationDate <= now ? ', which has expired' : unusable ? ', which is dated in the future' : ''}`,
           }
-        : { code: 'no_default_key', severity: 'critical', message: 'no usable key: apps with key generation disabled cannot protect data ("The key ring does not contain a valid default protection key")' },
+        : {
+            code: 'no_default_key',
+            severity: 'critical',
+            message: 'no usable key: apps with key generation disabled cannot protect data ("The key ring does not contain a valid default protection key")',
+          },
     );
   } else if (current.defaultKey.creationDate > now - KEY_PROPAGATION_WINDOW) {
-    problems.push({ code: 'default_key_propagating', severity: 'warning', message: `the default key {${current.defaultKey.id}} was created less than ${KEY_PROPAGATION_WINDOW / 3_600_000} hours ago; apps that have not refreshed their key ring do not have it yet` });
+    problems.push({
+      code: 'default_key_propagating',
+      severity: 'warning',
+      message: `the default key {${current.defaultKey.id}} was created less than ${KEY_PROPAGATION_WINDOW / 3_600_000} hours ago; apps that have not refreshed their key ring do not have it yet`,
+    });
   }
   if (current.defaultKey && !later.defaultKey) {
     problems.push({ code: 'no_default_key_after_propagation', severity: 'critical', message: `no key will resolve as the default key at ${formatDotnetDate(now + KEY_PROPAGATION_WINDOW)}` });
@@ -136,7 +152,11 @@ export function ringStatus(
       revoked: revoked(k),
       protection: k.protection,
     })),
-    revocations: ring.revocations.map((r) => ({ keyId: r.keyId === REVOKE_ALL ? '*' : r.keyId, revocationDate: r.revocationDate === undefined ? null : formatDotnetDate(r.revocationDate), reason: r.reason })),
+    revocations: ring.revocations.map((r) => ({
+      keyId: r.keyId === REVOKE_ALL ? '*' : r.keyId,
+      revocationDate: r.revocationDate === undefined ? null : formatDotnetDate(r.revocationDate),
+      reason: r.reason,
+    })),
     unreadableKeys: unreadable.map((k) => k.problem),
     health,
     problems,

@@ -100,15 +100,7 @@ async function masterKey(ring: string, key: KeyEntry, protector: KeyProtector): 
  * element byte-identical, every re-wrapped key under `kek`, and every key's master key unwraps to
  * exactly what it was.
  */
-async function verifyRewrap(
-  ring: string,
-  original: KeyRingDocument,
-  content: Buffer,
-  before: Map<string, Buffer>,
-  targets: Set<string>,
-  kek: string,
-  protector: KeyProtector,
-): Promise<void> {
+async function verifyRewrap(ring: string, original: KeyRingDocument, content: Buffer, before: Map<string, Buffer>, targets: Set<string>, kek: string, protector: KeyProtector): Promise<void> {
   const fail = (problem: string): never => {
     throw new RewrapError('rewrap_verification_failed', `ring ${ring}: refusing to write the re-wrapped ring: ${problem}`);
   };
@@ -121,7 +113,11 @@ async function verifyRewrap(
     });
   };
   same(original.ring.revocations, after.ring.revocations, 'revocation');
-  same(original.unknownElements.map((element) => ({ element })), after.unknownElements.map((element) => ({ element })), 'unknown element');
+  same(
+    original.unknownElements.map((element) => ({ element })),
+    after.unknownElements.map((element) => ({ element })),
+    'unknown element',
+  );
   same(original.unreadableKeys, after.unreadableKeys, 'unreadable key');
   if (after.ring.keys.map((k) => k.id).join() !== original.ring.keys.map((k) => k.id).join()) fail('the keys or their order changed');
   for (const [i, key] of after.ring.keys.entries()) {

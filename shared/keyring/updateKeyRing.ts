@@ -141,9 +141,7 @@ function assertSameKek(handle: RingHandle, document: KeyRingDocument, now: numbe
 
 function result(ring: string, plan: RingPlan, etag: string | null, attempts: number, dryRun: boolean): RingUpdateResult {
   const newKeys = plan.changes.flatMap((c) =>
-    c.kind === 'createKey'
-      ? [{ id: c.id, reason: c.reason, activationDate: formatDotnetDate(c.dates.activationDate), expirationDate: formatDotnetDate(c.dates.expirationDate) }]
-      : [],
+    c.kind === 'createKey' ? [{ id: c.id, reason: c.reason, activationDate: formatDotnetDate(c.dates.activationDate), expirationDate: formatDotnetDate(c.dates.expirationDate) }] : [],
   );
   const revokedKeyIds = plan.changes.flatMap((c) => (c.kind === 'revoke' ? [c.keyId] : []));
   const deletedKeyIds = plan.changes.flatMap((c) => (c.kind === 'deleteKey' ? [c.key.id] : []));

@@ -68,7 +68,10 @@ interopDescribe('journal rules shared by the TypeScript and .NET readers (Azurit
       expect(ts.subscriber.lastApplied).toBe(4);
       expect(ts.applied.map((e) => e.sequence)).toEqual([4]);
       expect(dotnet.envelopes.map((e) => e.sequence)).toEqual([4]);
-      expect(ts.errors.map((e) => e.message)).toEqual([expect.stringMatching(/#2\.\.2 is not valid \(batchId must be a UUID\)/), expect.stringMatching(/#3\.\.3 is not valid \(journaledAt must be an RFC 3339 date-time\)/)]);
+      expect(ts.errors.map((e) => e.message)).toEqual([
+        expect.stringMatching(/#2\.\.2 is not valid \(batchId must be a UUID\)/),
+        expect.stringMatching(/#3\.\.3 is not valid \(journaledAt must be an RFC 3339 date-time\)/),
+      ]);
       expect(dotnet.stderr).toMatch(/batchId must be a UUID/);
       expect(dotnet.stderr).toMatch(/journaledAt must be an RFC 3339 date-time/);
     } finally {
@@ -80,25 +83,29 @@ interopDescribe('journal rules shared by the TypeScript and .NET readers (Azurit
   it.each([
     ['no metadata', {}],
     ['a "last" below the blob\'s first', { last: '1' }],
-  ])('a batch blob that is not a batch with %s is journal corruption: both readers cold-boot to the head', async (_, metadata) => {
-    const setup = cacheSetup();
-    await journal(setup, 3);
-    await setup.ctx.journal.container.getBlockBlobClient(batchName('production', 2)).upload('not a batch', 11, { metadata });
-    const boots: ColdBootInfo[] = [];
-    const ts = frontEnd(setup.ctx, 'ts', { store: new MemorySequenceStore(1), onColdBoot: (info) => void boots.push(info) });
-    await ts.subscriber.start();
-    const { fe: dotnet, subscribed } = await DotnetFrontEnd.plain('dotnet', settings(setup, 'dotnet', 1));
-    try {
-      expect(boots.map((b) => [b.reason, b.lastApplied, b.skippedTo])).toEqual([['journal-corrupt', 1, 3]]);
-      expect(subscribed).toMatchObject({ position: 3, coldBoot: 'JournalCorrupt' });
-      expect(dotnet.events.filter((e) => e.event === 'coldBoot')).toEqual([{ event: 'coldBoot', reason: 'JournalCorrupt', from: 1, to: 3 }]);
-      expect(dotnet.stderr).toMatch(/broken at batch 2/);
-      expect([...ts.applied, ...dotnet.envelopes]).toEqual([]);
-    } finally {
-      await ts.subscriber.stop();
-      await dotnet.stop({ unregister: true });
-    }
-  }, 120_000);
+  ])(
+    'a batch blob that is not a batch with %s is journal corruption: both readers cold-boot to the head',
+    async (_, metadata) => {
+      const setup = cacheSetup();
+      await journal(setup, 3);
+      await setup.ctx.journal.container.getBlockBlobClient(batchName('production', 2)).upload('not a batch', 11, { metadata });
+      const boots: ColdBootInfo[] = [];
+      const ts = frontEnd(setup.ctx, 'ts', { store: new MemorySequenceStore(1), onColdBoot: (info) => void boots.push(info) });
+      await ts.subscriber.start();
+      const { fe: dotnet, subscribed } = await DotnetFrontEnd.plain('dotnet', settings(setup, 'dotnet', 1));
+      try {
+        expect(boots.map((b) => [b.reason, b.lastApplied, b.skippedTo])).toEqual([['journal-corrupt', 1, 3]]);
+        expect(subscribed).toMatchObject({ position: 3, coldBoot: 'JournalCorrupt' });
+        expect(dotnet.events.filter((e) => e.event === 'coldBoot')).toEqual([{ event: 'coldBoot', reason: 'JournalCorrupt', from: 1, to: 3 }]);
+        expect(dotnet.stderr).toMatch(/broken at batch 2/);
+        expect([...ts.applied, ...dotnet.envelopes]).toEqual([]);
+      } finally {
+        await ts.subscriber.stop();
+        await dotnet.stop({ unregister: true });
+      }
+    },
+    120_000,
+  );
 
   it('every publisher journals envelope ids lowercase, and a retry in another case is the same envelope', async () => {
     const setup = cacheSetup();

@@ -16,7 +16,7 @@ export function readmeUmbracoSnippet(readme: string): string {
   return block[1]!;
 }
 
-interopDescribe("README: the Umbraco snippet", () => {
+interopDescribe('README: the Umbraco snippet', () => {
   it('compiles, as a Program.cs after `var builder = WebApplication.CreateBuilder(args);`', async () => {
     const snippet = readmeUmbracoSnippet(readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
     expect(snippet).toContain('.AddRingkeeperCacheSync(new DefaultAzureCredential())');
@@ -28,7 +28,9 @@ interopDescribe("README: the Umbraco snippet", () => {
       const file = path.join(dir, 'Program.cs');
       writeFileSync(file, [...usings, 'var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder(args);', ...body].join('\n'));
       const project = path.join(ROOT, 'test', 'dotnet', 'ReadmeSnippet', 'ReadmeSnippet.csproj');
-      const r = await withLock('build', () => runProcess('dotnet', ['build', project, '-c', 'Release', '-nologo', '-v', 'q', '-nodeReuse:false', '-p:UseSharedCompilation=false', `-p:SnippetFile=${file}`], { cwd: dir, env: dotnetEnv() }));
+      const r = await withLock('build', () =>
+        runProcess('dotnet', ['build', project, '-c', 'Release', '-nologo', '-v', 'q', '-nodeReuse:false', '-p:UseSharedCompilation=false', `-p:SnippetFile=${file}`], { cwd: dir, env: dotnetEnv() }),
+      );
       expect(r.status, `${r.stdout}\n${r.stderr}`.slice(-4000)).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

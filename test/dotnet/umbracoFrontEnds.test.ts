@@ -72,7 +72,7 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
     for (const [fe, since] of fes) expect(fe.calls.slice(since), fe.name).toEqual(expected);
   }
 
-  it('every other front-end receives exactly the back-office\'s DistributedCache calls, in order, once; the originator applies each once', async () => {
+  it("every other front-end receives exactly the back-office's DistributedCache calls, in order, once; the originator applies each once", async () => {
     const since = [backOffice, web1, web2].map((fe) => fe.calls.length);
     const key = '0b6c1b1e-1111-4222-8333-944455556666';
     await backOffice.request([
@@ -80,7 +80,14 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
       { m: 'RefreshInts', ids: [7, 8, 9] },
       { m: 'RefreshGuid', id: key },
       { m: 'Remove', id: 1053 },
-      { m: 'RefreshByPayload', refresher: 'payloads', payload: [{ id: 1, key, changeTypes: 'RefreshNode' }, { id: 2, key, changeTypes: 'Remove' }] },
+      {
+        m: 'RefreshByPayload',
+        refresher: 'payloads',
+        payload: [
+          { id: 1, key, changeTypes: 'RefreshNode' },
+          { id: 2, key, changeTypes: 'Remove' },
+        ],
+      },
     ]);
     await backOffice.request([{ m: 'RefreshAll' }, { m: 'RefreshAll', refresher: 'payloads' }]);
     const expected: RefresherCall[] = [
@@ -90,13 +97,27 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
       { refresher: 'recording', method: 'RefreshInt', arg: 9 },
       { refresher: 'recording', method: 'RefreshGuid', arg: key },
       { refresher: 'recording', method: 'Remove', arg: 1053 },
-      { refresher: 'payloads', method: 'RefreshPayload', arg: [{ Id: 1, Key: key, ChangeTypes: 'RefreshNode' }, { Id: 2, Key: key, ChangeTypes: 'Remove' }] },
+      {
+        refresher: 'payloads',
+        method: 'RefreshPayload',
+        arg: [
+          { Id: 1, Key: key, ChangeTypes: 'RefreshNode' },
+          { Id: 2, Key: key, ChangeTypes: 'Remove' },
+        ],
+      },
       { refresher: 'recording', method: 'RefreshAll', arg: null },
       { refresher: 'payloads', method: 'RefreshAll', arg: null },
     ];
     // The originator ran them locally, at once; it must never get them again from the channel.
     expect(backOffice.calls.slice(since[0])).toEqual(expected);
-    await expectCalls([[web1, since[1]!], [web2, since[2]!], [backOffice, since[0]!]], expected);
+    await expectCalls(
+      [
+        [web1, since[1]!],
+        [web2, since[2]!],
+        [backOffice, since[0]!],
+      ],
+      expected,
+    );
   }, 120_000);
 
   it('a delivery that never happened (its notice deleted) is filled from the journal, in order', async () => {
@@ -110,10 +131,16 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
     await Promise.all(receivedMessageItems.map((m) => instructions.deleteMessage(m.messageId, m.popReceipt)));
     pump.start();
     await backOffice.request([{ m: 'RefreshInt', id: 502 }]);
-    await expectCalls([[web1, since[0]!], [web2, since[1]!]], [
-      { refresher: 'recording', method: 'RefreshInt', arg: 501 },
-      { refresher: 'recording', method: 'RefreshInt', arg: 502 },
-    ]);
+    await expectCalls(
+      [
+        [web1, since[0]!],
+        [web2, since[1]!],
+      ],
+      [
+        { refresher: 'recording', method: 'RefreshInt', arg: 501 },
+        { refresher: 'recording', method: 'RefreshInt', arg: 502 },
+      ],
+    );
   }, 120_000);
 
   it('1,500 instructions while a front-end is stopped: on restart it reports ColdBoot once and resumes at the head', async () => {
@@ -136,7 +163,13 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
 
     const since = [web1.calls.length, web2.calls.length];
     await backOffice.request([{ m: 'RefreshInt', id: 777 }]);
-    await expectCalls([[web1, since[0]!], [web2, since[1]!]], [{ refresher: 'recording', method: 'RefreshInt', arg: 777 }]);
+    await expectCalls(
+      [
+        [web1, since[0]!],
+        [web2, since[1]!],
+      ],
+      [{ refresher: 'recording', method: 'RefreshInt', arg: 777 }],
+    );
   }, 300_000);
 
   it('a .NET front-end (Ringkeeper.Cache) and `ringkeeper cache tail --json` see identical sequences; TypeScript and .NET publishers interleave into one order', async () => {
@@ -146,8 +179,12 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
     const stderr = new PassThrough();
     let out = '';
     let err = '';
-    stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
     const controller = new AbortController();
     const io: CliIo = { stdout, stderr, stdin: Readable.from(['']), env: {}, cwd: dir, signal: controller.signal };
     const tail = runCacheCommand(['tail', '--channel', 'production', '--json', '--config', configFile], io);
@@ -164,14 +201,20 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
           for (let i = 0; i < 10; i++) published.push(await setup.publisher.publish([{ refresher: 'content', type: 'RefreshByIds', ids: [i] }], { channel: 'production' }));
         })(),
         (async () => {
-          for (let i = 0; i < 5; i++) published.push(...await DotnetFrontEnd.publish(dotnetSettings, [[{ refresher: 'media', type: 'RefreshByIds', ids: [i] }], [{ refresher: 'media', type: 'RefreshAll' }]]));
+          for (let i = 0; i < 5; i++)
+            published.push(...(await DotnetFrontEnd.publish(dotnetSettings, [[{ refresher: 'media', type: 'RefreshByIds', ids: [i] }], [{ refresher: 'media', type: 'RefreshAll' }]])));
         })(),
       ]);
       expect(published).toHaveLength(20);
       expect(published.every((p) => !p.duplicate)).toBe(true);
       const order = [...published].sort((a, b) => a.sequence - b.sequence).map((p) => [p.sequence, p.id.toLowerCase()]);
       expect(new Set(order.map(([s]) => s)).size).toBe(20);
-      const tailed = () => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { sequence: number; id: string });
+      const tailed = () =>
+        out
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { sequence: number; id: string });
       await waitFor(() => tailed().length >= 20 && plain.envelopes.length >= 20, 30_000, 'the tail and the .NET front-end to apply everything');
       await new Promise((r) => setTimeout(r, 1000));
       expect(tailed().map((e) => [e.sequence, e.id.toLowerCase()])).toEqual(order);
@@ -213,10 +256,14 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
     const crashedAt = Date.now();
     await backOffice.killed(); // no release: the lease has to expire
     let roles: string[] = [];
-    await waitFor(async () => {
-      roles = await Promise.all([web1.role(), web2.role()]);
-      return roles.includes('SchedulingPublisher');
-    }, (LEASE_SECONDS + LEASE_SECONDS / 3 + 5) * 1000, 'a new scheduling publisher');
+    await waitFor(
+      async () => {
+        roles = await Promise.all([web1.role(), web2.role()]);
+        return roles.includes('SchedulingPublisher');
+      },
+      (LEASE_SECONDS + LEASE_SECONDS / 3 + 5) * 1000,
+      'a new scheduling publisher',
+    );
     // Within the lease period plus one renewal interval (the moment a waiting front-end next tries).
     expect(Date.now() - crashedAt).toBeLessThan((LEASE_SECONDS + LEASE_SECONDS / 3 + 2) * 1000);
     expect(roles.filter((r) => r === 'SchedulingPublisher')).toHaveLength(1);

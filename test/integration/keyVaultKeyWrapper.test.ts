@@ -3,11 +3,7 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/ident
 import type { CryptographyClientOptions } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyVaultError } from '../../shared/keyring/protectors/keyVaultErrors';
-import {
-  createKeyVaultKeyWrapper,
-  isVersionedKeyId,
-  type KeyVaultKeyWrapper,
-} from '../../shared/keyring/protectors/KeyVaultKeyWrapper';
+import { createKeyVaultKeyWrapper, isVersionedKeyId, type KeyVaultKeyWrapper } from '../../shared/keyring/protectors/KeyVaultKeyWrapper';
 import { startKeyVaultDouble, type KeyVaultDouble } from '../support/keyVaultDouble';
 
 /** A real TokenCredential that hands out a fixed token and records what it was asked for. */
@@ -104,18 +100,12 @@ describe('KeyVaultKeyWrapper against the Key Vault double', () => {
     const wrapper = wrapperFor(kv.keyId('jwa'));
     const contentKey = randomBytes(16);
     const { kid, wrapped } = await wrapper.wrap(contentKey);
-    const local = privateDecrypt(
-      { key: kv.privateKey(kid), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
-      wrapped,
-    );
+    const local = privateDecrypt({ key: kv.privateKey(kid), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, wrapped);
     expect(local).toEqual(contentKey);
 
     // And the other way: a key wrapped locally the way AzureKeyVaultXmlEncryptor's output is read.
     const other = randomBytes(16);
-    const localWrapped = publicEncrypt(
-      { key: createPublicKey(kv.privateKey(kid)), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
-      other,
-    );
+    const localWrapped = publicEncrypt({ key: createPublicKey(kv.privateKey(kid)), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, other);
     expect(await wrapper.unwrap(kid, localWrapped)).toEqual(other);
   });
 
@@ -225,10 +215,7 @@ describe('KeyVaultKeyWrapper against the Key Vault double', () => {
     const { kid, wrapped } = await wrapperFor(v1).wrap(contentKey);
     expect(kid).toBe(v1);
     expect(ops()).toEqual(['GET get 401', 'GET get 403', 'POST wrapkey 200']);
-    const local = privateDecrypt(
-      { key: kv.privateKey(kid), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
-      wrapped,
-    );
+    const local = privateDecrypt({ key: kv.privateKey(kid), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, wrapped);
     expect(local).toEqual(contentKey);
   });
 

@@ -7,7 +7,7 @@ const DECRYPTOR = 'decryptorType="Azure.Extensions.AspNetCore.DataProtection.Key
 interopDescribe('interop 1: ringkeeper writes, ASP.NET Core reads', () => {
   beforeAll(ensureBuilt);
 
-  it('an ASP.NET Core farm configured like production protects and unprotects with ringkeeper\'s default key', { timeout: SCENARIO_TIMEOUT }, async () => {
+  it("an ASP.NET Core farm configured like production protects and unprotects with ringkeeper's default key", { timeout: SCENARIO_TIMEOUT }, async () => {
     const ring = await newRing('s1', { type: 'rsa' });
     const rotated = await ringkeeperJson(ring.configFile, 'rotate', '--ring', ring.name, '--json');
     expect(rotated.action).toBe('bootstrap');
@@ -22,10 +22,18 @@ interopDescribe('interop 1: ringkeeper writes, ASP.NET Core reads', () => {
 
     // Two instances of the app (a farm): one protects, the other unprotects; generation disabled on both.
     const app = (name: string, steps: any[]) => ({
-      name, blobSasUrl: ring.sasUrl, autoGenerateKeys: false, keyEncryption: 'rsa' as const, rsaPemFile: ring.pemFile, steps,
+      name,
+      blobSasUrl: ring.sasUrl,
+      autoGenerateKeys: false,
+      keyEncryption: 'rsa' as const,
+      rsaPemFile: ring.pemFile,
+      steps,
     });
     const afterPropagation = iso(Date.parse(status.now) + 2 * DAY + 60_000);
-    const { env, apps: [a, b] } = await aspnet([
+    const {
+      env,
+      apps: [a, b],
+    } = await aspnet([
       app('web-a', [{ op: 'status' }, { op: 'protect', text: 'hello from web-a', purposes: ['Cookies', 'v1'] }]),
       app('web-b', [
         { op: 'unprotect', payloadFrom: 'web-a:1', purposes: ['Cookies', 'v1'] },

@@ -10,12 +10,17 @@ import { aspnet, ensureBuilt, interopDescribe, iso, newRing, ok, ringkeeperJson,
 interopDescribe('interop 2: across time', () => {
   beforeAll(ensureBuilt);
 
-  it('at every instant of a rotation ASP.NET Core\'s default key is ringkeeper\'s answer, and old payloads still unprotect', { timeout: SCENARIO_TIMEOUT }, async () => {
+  it("at every instant of a rotation ASP.NET Core's default key is ringkeeper's answer, and old payloads still unprotect", { timeout: SCENARIO_TIMEOUT }, async () => {
     const ring = await newRing('s2', { type: 'rsa' });
     const t0 = Math.floor(Date.now() / 1000) * 1000 - 120 * DAY; // whole past timeline; keys are written at simulated times
     const rk = (...args: string[]) => ringkeeperJson(ring.configFile, ...args, '--ring', ring.name, '--json');
     const app = (name: string, steps: any[]) => ({
-      name, blobSasUrl: ring.sasUrl, autoGenerateKeys: false, keyEncryption: 'rsa' as const, rsaPemFile: ring.pemFile, steps,
+      name,
+      blobSasUrl: ring.sasUrl,
+      autoGenerateKeys: false,
+      keyEncryption: 'rsa' as const,
+      rsaPemFile: ring.pemFile,
+      steps,
     });
 
     const boot = await rk('rotate', '--now', iso(t0), '--allow-clock-override');
@@ -30,10 +35,12 @@ interopDescribe('interop 2: across time', () => {
     const beforeAt = t0 + Math.floor((k1Expires - t0) / 2);
     const noChange = await rk('rotate', '--now', iso(beforeAt), '--allow-clock-override');
     expect(noChange.action).toBe('none');
-    const before = await aspnet([app('before', [
-      { op: 'protect', text: 'issued before the rotation', at: iso(t0 + 3600_000) },
-      { op: 'status', at: iso(beforeAt) },
-    ])]);
+    const before = await aspnet([
+      app('before', [
+        { op: 'protect', text: 'issued before the rotation', at: iso(t0 + 3600_000) },
+        { op: 'status', at: iso(beforeAt) },
+      ]),
+    ]);
     const early = ok(before.apps[0].results[0]);
     expect(early.keyId).toBe(k1);
     expect(ok(before.apps[0].results[1]).defaultKey).toBe(k1);
@@ -56,7 +63,7 @@ interopDescribe('interop 2: across time', () => {
       ['successor propagated, not yet active', writtenAt + 2 * DAY + 3600_000, k1],
       ['4 minutes before K1 expires (within the 5-minute clock skew)', k1Expires - 4 * 60_000, k2],
       ['after K1 expired', k1Expires + 3600_000, k2],
-      ['late in K2\'s life', k2Expires - DAY, k2],
+      ["late in K2's life", k2Expires - DAY, k2],
     ];
     const steps: any[] = [];
     for (const [, at] of instants) {

@@ -13,10 +13,15 @@ interopDescribe('interop 3: revocation', () => {
   beforeAll(ensureBuilt);
 
   const appFor = (ring: { sasUrl: string; pemFile: string }) => (name: string, steps: any[]) => ({
-    name, blobSasUrl: ring.sasUrl, autoGenerateKeys: false, keyEncryption: 'rsa' as const, rsaPemFile: ring.pemFile, steps,
+    name,
+    blobSasUrl: ring.sasUrl,
+    autoGenerateKeys: false,
+    keyEncryption: 'rsa' as const,
+    rsaPemFile: ring.pemFile,
+    steps,
   });
 
-  it('after `ringkeeper revoke --key`, ASP.NET Core refuses the key\'s payloads and protects with the replacement', { timeout: SCENARIO_TIMEOUT }, async () => {
+  it("after `ringkeeper revoke --key`, ASP.NET Core refuses the key's payloads and protects with the replacement", { timeout: SCENARIO_TIMEOUT }, async () => {
     const ring = await newRing('s3a', { type: 'rsa' });
     const rk = (...args: string[]) => ringkeeperJson(ring.configFile, ...args, '--ring', ring.name, '--json');
     const app = appFor(ring);
@@ -35,12 +40,7 @@ interopDescribe('interop 3: revocation', () => {
     expect(replacement).toBeTruthy();
     expect(replacement).not.toBe(k1);
 
-    const after = await aspnet([app('after', [
-      { op: 'unprotect', payload: p1.payload },
-      { op: 'status' },
-      { op: 'protect', text: 'new session' },
-      { op: 'unprotect', payloadFrom: '2' },
-    ])]);
+    const after = await aspnet([app('after', [{ op: 'unprotect', payload: p1.payload }, { op: 'status' }, { op: 'protect', text: 'new session' }, { op: 'unprotect', payloadFrom: '2' }])]);
     const [refused, aspStatus, fresh, roundTrip] = after.apps[0].results;
     refusedAsRevoked(refused, k1);
     ok(aspStatus);
@@ -61,10 +61,12 @@ interopDescribe('interop 3: revocation', () => {
     expect(successor.action).toBe('successor');
     const k2 = successor.newKeyId as string;
 
-    const before = await aspnet([app('before', [
-      { op: 'protect', text: 'old', at: iso(now - 50 * DAY) },
-      { op: 'protect', text: 'current' },
-    ])]);
+    const before = await aspnet([
+      app('before', [
+        { op: 'protect', text: 'old', at: iso(now - 50 * DAY) },
+        { op: 'protect', text: 'current' },
+      ]),
+    ]);
     const [p1, p2] = before.apps[0].results.map(ok);
     expect([p1.keyId, p2.keyId]).toEqual([k1, k2]);
 
@@ -74,12 +76,9 @@ interopDescribe('interop 3: revocation', () => {
     const replacement = status.defaultKey as string;
     expect([k1, k2]).not.toContain(replacement);
 
-    const after = await aspnet([app('after', [
-      { op: 'unprotect', payload: p1.payload },
-      { op: 'unprotect', payload: p2.payload },
-      { op: 'status' },
-      { op: 'protect', text: 'after mass revocation' },
-    ])]);
+    const after = await aspnet([
+      app('after', [{ op: 'unprotect', payload: p1.payload }, { op: 'unprotect', payload: p2.payload }, { op: 'status' }, { op: 'protect', text: 'after mass revocation' }]),
+    ]);
     const [r1, r2, aspStatus, fresh] = after.apps[0].results;
     refusedAsRevoked(r1, k1);
     refusedAsRevoked(r2, k2);

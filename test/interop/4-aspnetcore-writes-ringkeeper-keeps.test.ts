@@ -1,8 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import {
-  aspnet, ensureBuilt, interopDescribe, iso, makeCertificate, newRing, ok, ringkeeper, ringkeeperJson,
-  topLevelElements, DAY, SCENARIO_TIMEOUT, type AppSpec, type AspKey,
-} from './harness';
+import { aspnet, ensureBuilt, interopDescribe, iso, makeCertificate, newRing, ok, ringkeeper, ringkeeperJson, topLevelElements, DAY, SCENARIO_TIMEOUT, type AppSpec, type AspKey } from './harness';
 
 // Elements ringkeeper has no reason to understand: they must come back byte for byte, in order.
 const UNKNOWN_TOP_1 = '<extension xmlns="urn:example:ext" version="2"><setting name="a">x &amp; y</setting><!-- kept --><empty /></extension>';
@@ -22,7 +19,7 @@ interface Variant {
 const VARIANTS: Variant[] = [
   { name: 'unencrypted', title: 'unencrypted', aspnet: 'none', ringkeeper: 'none' },
   { name: 'certificate', title: 'with ProtectKeysWithCertificate', aspnet: 'certificate', ringkeeper: 'rsa' },
-  { name: 'key vault format', title: 'with ProtectKeysWithAzureKeyVault (the ring\'s RSA key)', aspnet: 'rsa', ringkeeper: 'rsa' },
+  { name: 'key vault format', title: "with ProtectKeysWithAzureKeyVault (the ring's RSA key)", aspnet: 'rsa', ringkeeper: 'rsa' },
 ];
 
 for (const variant of VARIANTS) {
@@ -35,22 +32,25 @@ for (const variant of VARIANTS) {
       const rsaPemFile = variant.ringkeeper === 'rsa' ? ring.pemFile : undefined;
       const now = Date.now();
       const writer = (steps: AppSpec['steps']): AppSpec => ({
-        name: 'writer', blobSasUrl: ring.sasUrl, autoGenerateKeys: true,
-        keyEncryption: variant.aspnet, certificatePfxFile: cert, rsaPemFile, steps,
+        name: 'writer',
+        blobSasUrl: ring.sasUrl,
+        autoGenerateKeys: true,
+        keyEncryption: variant.aspnet,
+        certificatePfxFile: cert,
+        rsaPemFile,
+        steps,
       });
-      const part1 = await aspnet([writer([
-        { op: 'storeElement', xml: UNKNOWN_TOP_1 },
-        { op: 'protect', text: 'written by ASP.NET Core' }, // first use: XmlKeyManager creates the key
-        { op: 'createKey', activationDate: iso(now + 10 * DAY), expirationDate: iso(now + 100 * DAY) },
-        { op: 'createKey', activationDate: iso(now + 20 * DAY), expirationDate: iso(now + 100 * DAY) },
-      ])]);
+      const part1 = await aspnet([
+        writer([
+          { op: 'storeElement', xml: UNKNOWN_TOP_1 },
+          { op: 'protect', text: 'written by ASP.NET Core' }, // first use: XmlKeyManager creates the key
+          { op: 'createKey', activationDate: iso(now + 10 * DAY), expirationDate: iso(now + 100 * DAY) },
+          { op: 'createKey', activationDate: iso(now + 20 * DAY), expirationDate: iso(now + 100 * DAY) },
+        ]),
+      ]);
       const [, pa, kb, kx] = part1.apps[0].results.map(ok);
       const ka = pa.keyId!;
-      const part2 = await aspnet([writer([
-        { op: 'revokeKey', keyId: kx.keyId!, reason: 'revoked by ASP.NET Core' },
-        { op: 'storeElement', xml: UNKNOWN_TOP_2 },
-        { op: 'status' },
-      ])]);
+      const part2 = await aspnet([writer([{ op: 'revokeKey', keyId: kx.keyId!, reason: 'revoked by ASP.NET Core' }, { op: 'storeElement', xml: UNKNOWN_TOP_2 }, { op: 'status' }])]);
       const written = ok(part2.apps[0].results[2]);
       expect(written.defaultKey).toBe(ka);
       expect(byId(written.keys!)[kx.keyId!].revoked).toBe(true);
@@ -69,7 +69,9 @@ for (const variant of VARIANTS) {
       expect(encryptedSecrets.length).toBe(variant.aspnet === 'none' ? 0 : 3);
       if (variant.aspnet === 'rsa') {
         // Written by the Key Vault encryptor with the package's real assembly identity.
-        expect(withAudit).toContain('decryptorType="Azure.Extensions.AspNetCore.DataProtection.Keys.AzureKeyVaultXmlDecryptor, Azure.Extensions.AspNetCore.DataProtection.Keys, Version=1.6.4.0, Culture=neutral, PublicKeyToken=92742159e12e44c8"');
+        expect(withAudit).toContain(
+          'decryptorType="Azure.Extensions.AspNetCore.DataProtection.Keys.AzureKeyVaultXmlDecryptor, Azure.Extensions.AspNetCore.DataProtection.Keys, Version=1.6.4.0, Culture=neutral, PublicKeyToken=92742159e12e44c8"',
+        );
       }
 
       // ringkeeper parses it: same keys, same revocation, same default as ASP.NET Core.
@@ -107,8 +109,12 @@ for (const variant of VARIANTS) {
       // ASP.NET Core reads the result: its keys with their exact (100 ns) dates, its old payload, and the new key once propagated.
       const later = iso(Date.parse(parsed.now) + 2 * DAY + 3600_000);
       const reader: AppSpec = {
-        name: 'reader', blobSasUrl: ring.sasUrl, autoGenerateKeys: false,
-        keyEncryption: variant.aspnet, certificatePfxFile: cert, rsaPemFile,
+        name: 'reader',
+        blobSasUrl: ring.sasUrl,
+        autoGenerateKeys: false,
+        keyEncryption: variant.aspnet,
+        certificatePfxFile: cert,
+        rsaPemFile,
         steps: [
           { op: 'status' },
           { op: 'unprotect', payload: pa.payload },

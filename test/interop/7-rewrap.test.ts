@@ -21,7 +21,11 @@ interopDescribe('interop 7: rewrap (renewed certificate, then certificate → Ke
     const forced = await rk('rotate', '--force');
     const now = Date.now();
     const before = await aspnet([
-      app('writer', [{ op: 'createKey', activationDate: iso(now + 30 * DAY), expirationDate: iso(now + 120 * DAY) }], { autoGenerateKeys: true, keyEncryption: 'certificate', certificatePfxFile: certA }),
+      app('writer', [{ op: 'createKey', activationDate: iso(now + 30 * DAY), expirationDate: iso(now + 120 * DAY) }], {
+        autoGenerateKeys: true,
+        keyEncryption: 'certificate',
+        certificatePfxFile: certA,
+      }),
       app('web', [{ op: 'protect', text: 'protected before the re-wrap', purposes: PURPOSES }], { keyEncryption: 'none', certificatePfxFile: certA }),
     ]);
     const aspKey = ok(before.apps[0].results[0]).keyId!;
@@ -46,10 +50,7 @@ interopDescribe('interop 7: rewrap (renewed certificate, then certificate → Ke
     expect((await rk('status')).problems.map((p: any) => p.code)).not.toContain('stale_kek');
 
     // ASP.NET Core with certificate B only: every key decrypts, the old payload unprotects, the revocation holds.
-    const withB = (await aspnet([app('web-b', [
-      { op: 'status' },
-      { op: 'unprotect', payload: payload.payload, purposes: PURPOSES },
-    ], { keyEncryption: 'none', certificatePfxFile: certB })])).apps[0];
+    const withB = (await aspnet([app('web-b', [{ op: 'status' }, { op: 'unprotect', payload: payload.payload, purposes: PURPOSES }], { keyEncryption: 'none', certificatePfxFile: certB })])).apps[0];
     const statusB = ok(withB.results[0]);
     for (const key of statusB.keys!) expect(key.usable, `${key.id}: ${key.error?.message}`).toBe(true);
     expect(statusB.keys!.find((k) => k.id === forced.newKeyId)!.revoked).toBe(true);
@@ -68,12 +69,20 @@ interopDescribe('interop 7: rewrap (renewed certificate, then certificate → Ke
     expect(afterMove).not.toContain('EncryptedXmlDecryptor');
 
     const later = iso(now + 2 * DAY + 3600_000);
-    const withRsa = (await aspnet([app('web-rsa', [
-      { op: 'status' },
-      { op: 'unprotect', payload: payload.payload, purposes: PURPOSES },
-      { op: 'protect', text: 'after the move', purposes: PURPOSES, at: later },
-      { op: 'unprotect', payloadFrom: '2', purposes: PURPOSES, at: later },
-    ], { keyEncryption: 'rsa', rsaPemFile: ring.pemFile })])).apps[0];
+    const withRsa = (
+      await aspnet([
+        app(
+          'web-rsa',
+          [
+            { op: 'status' },
+            { op: 'unprotect', payload: payload.payload, purposes: PURPOSES },
+            { op: 'protect', text: 'after the move', purposes: PURPOSES, at: later },
+            { op: 'unprotect', payloadFrom: '2', purposes: PURPOSES, at: later },
+          ],
+          { keyEncryption: 'rsa', rsaPemFile: ring.pemFile },
+        ),
+      ])
+    ).apps[0];
     expect(withRsa.error).toBeUndefined();
     for (const key of ok(withRsa.results[0]).keys!) expect(key.usable, `${key.id}: ${key.error?.message}`).toBe(true);
     expect(ok(withRsa.results[1]).text).toBe('protected before the re-wrap');

@@ -5,9 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import {
-  existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe } from 'vitest';
@@ -103,7 +101,7 @@ let built: Promise<void> | undefined;
 export function ensureBuilt(): Promise<void> {
   built ??= (async () => {
     const p = dotnetPresence();
-    if (!p.available) throw new Error(`the interop suite cannot run real ASP.NET Core${isCI() ? " (CI=true: not skipped)" : ""}: ${p.reason}`);
+    if (!p.available) throw new Error(`the interop suite cannot run real ASP.NET Core${isCI() ? ' (CI=true: not skipped)' : ''}: ${p.reason}`);
     await withLock('build', async () => {
       await buildRingkeeperIfStale();
       await buildDotnetIfStale();
@@ -143,24 +141,54 @@ export interface AppSpec {
   steps: Step[];
 }
 
-export interface ErrorInfo { type: string; message: string; inner?: ErrorInfo }
+export interface ErrorInfo {
+  type: string;
+  message: string;
+  inner?: ErrorInfo;
+}
 export interface AspKey {
-  id: string; creationDate: string; activationDate: string; expirationDate: string;
-  revoked: boolean; usable: boolean; error?: ErrorInfo;
+  id: string;
+  creationDate: string;
+  activationDate: string;
+  expirationDate: string;
+  revoked: boolean;
+  usable: boolean;
+  error?: ErrorInfo;
 }
 export interface StepResult {
-  op: string; ok: boolean; error?: ErrorInfo; at?: string; kekUnwraps?: number;
+  op: string;
+  ok: boolean;
+  error?: ErrorInfo;
+  at?: string;
+  kekUnwraps?: number;
   // status
-  now?: string; keys?: AspKey[]; defaultKey?: string | null; keyRingError?: ErrorInfo;
+  now?: string;
+  keys?: AspKey[];
+  defaultKey?: string | null;
+  keyRingError?: ErrorInfo;
   resolver?: { defaultKey: string | null; fallbackKey: string | null; shouldGenerateNewKey: boolean };
   // protect / unprotect / createKey
-  payload?: string; keyId?: string | null; text?: string;
-  payloadText?: string; dataBase64?: string;
+  payload?: string;
+  keyId?: string | null;
+  text?: string;
+  payloadText?: string;
+  dataBase64?: string;
   // chunkCookie
-  cookieHeader?: string; cookies?: number;
+  cookieHeader?: string;
+  cookies?: number;
 }
-export interface AppResult { name: string; results: StepResult[]; logs: string[]; error?: ErrorInfo }
-export interface AspEnv { runtime: string; dataProtection: string; azureCore: string; keyVaultFormat: string }
+export interface AppResult {
+  name: string;
+  results: StepResult[];
+  logs: string[];
+  error?: ErrorInfo;
+}
+export interface AspEnv {
+  runtime: string;
+  dataProtection: string;
+  azureCore: string;
+  keyVaultFormat: string;
+}
 
 function spawnCollect(cmd: string, args: string[], input: string | Buffer | undefined, opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }) {
   return spawnBytes(cmd, args, input, opts).then((r) => ({ code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr }));
@@ -174,7 +202,10 @@ function spawnBytes(cmd: string, args: string[], input: string | Buffer | undefi
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') });
@@ -193,7 +224,9 @@ export async function aspnet(apps: AppSpec[]): Promise<{ env: AspEnv; apps: AppR
 
 /** One app, its step results; throws when the app could not even be configured. */
 export async function aspnetApp(spec: AppSpec): Promise<StepResult[]> {
-  const { apps: [app] } = await aspnet([spec]);
+  const {
+    apps: [app],
+  } = await aspnet([spec]);
   if (app.error) throw new Error(`ASP.NET Core app ${spec.name} failed to start: ${app.error.type}: ${app.error.message}`);
   return app.results;
 }
@@ -210,18 +243,32 @@ export async function makeCertificate(dir: string): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // ringkeeper side.
 
-export interface CliResult { code: number | null; stdout: string; stderr: string; json: any[] }
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: any[];
+}
 
 /** `ringkeeper <args> --config <file>`; stdout parsed as JSON lines where it is JSON. */
 export async function ringkeeper(configFile: string, ...args: string[]): Promise<CliResult> {
   await ensureBuilt();
   if (!existsSync(CLI_ENTRY)) throw new Error(`ringkeeper CLI not built: ${path.relative(ROOT, CLI_ENTRY)} is missing after tsc`);
-  const r = await spawnCollect(process.execPath, [path.join(ROOT, 'bin', 'ringkeeper.js'), ...args, '--config', configFile], undefined,
-    { cwd: path.dirname(configFile), env: cliEnv(), timeoutMs: 60_000 });
+  const r = await spawnCollect(process.execPath, [path.join(ROOT, 'bin', 'ringkeeper.js'), ...args, '--config', configFile], undefined, {
+    cwd: path.dirname(configFile),
+    env: cliEnv(),
+    timeoutMs: 60_000,
+  });
   const json: any[] = [];
   for (const line of r.stdout.split('\n')) {
     const t = line.trim();
-    if (t.startsWith('{')) { try { json.push(JSON.parse(t)); } catch { /* not JSON */ } }
+    if (t.startsWith('{')) {
+      try {
+        json.push(JSON.parse(t));
+      } catch {
+        /* not JSON */
+      }
+    }
   }
   return { ...r, json };
 }
@@ -236,8 +283,7 @@ function cliEnv(): NodeJS.ProcessEnv {
 /** `ringkeeper <args> --config <file>` with bytes on stdin and bytes back (protect/unprotect). */
 export async function ringkeeperPipe(configFile: string, input: Buffer, ...args: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   await ensureBuilt();
-  return spawnBytes(process.execPath, [path.join(ROOT, 'bin', 'ringkeeper.js'), ...args, '--config', configFile], input,
-    { cwd: path.dirname(configFile), env: cliEnv(), timeoutMs: 60_000 });
+  return spawnBytes(process.execPath, [path.join(ROOT, 'bin', 'ringkeeper.js'), ...args, '--config', configFile], input, { cwd: path.dirname(configFile), env: cliEnv(), timeoutMs: 60_000 });
 }
 
 let commands: string | undefined;
@@ -297,13 +343,15 @@ export async function newRing(prefix: string, protector: RingProtector = { type:
     writeFileSync(pemFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   }
   const config = {
-    rings: [{
-      name,
-      storage: { connectionString },
-      container,
-      blob,
-      protector: protector.type === 'rsa' ? { type: 'rsa', keyFile: pemFile } : { type: 'none', allowUnencrypted: true },
-    }],
+    rings: [
+      {
+        name,
+        storage: { connectionString },
+        container,
+        blob,
+        protector: protector.type === 'rsa' ? { type: 'rsa', keyFile: pemFile } : { type: 'none', allowUnencrypted: true },
+      },
+    ],
   };
   const configFile = path.join(dir, 'ringkeeper.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -318,13 +366,21 @@ export async function newRing(prefix: string, protector: RingProtector = { type:
     protocol: SASProtocol.HttpsAndHttp,
   });
   return {
-    name, dir, configFile, container, blob, pemFile, sasUrl,
+    name,
+    dir,
+    configFile,
+    container,
+    blob,
+    pemFile,
+    sasUrl,
     upload: async (bytes) => {
       const body = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
       await blobClient.upload(body, body.length, { blobHTTPHeaders: { blobContentType: 'application/xml; charset=utf-8' } });
     },
     download: async () => blobClient.downloadToBuffer(),
-    remove: async () => { await blobClient.deleteIfExists(); },
+    remove: async () => {
+      await blobClient.deleteIfExists();
+    },
   };
 }
 

@@ -2,10 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import {
-  aspnet, ensureBuilt, interopDescribe, newRing, ok, ringkeeper, ringkeeperHasCommand, ringkeeperJson, ringkeeperPipe, tempDir,
-  type AppSpec, type Ring, type Step,
-} from './harness';
+import { aspnet, ensureBuilt, interopDescribe, newRing, ok, ringkeeper, ringkeeperHasCommand, ringkeeperJson, ringkeeperPipe, tempDir, type AppSpec, type Ring, type Step } from './harness';
 
 /*
  * Payloads between real ASP.NET Core (KeyRingBasedDataProtector over the ring's blob) and
@@ -87,7 +84,10 @@ interopDescribe('interop payloads: ringkeeper protect/unprotect/inspect against 
         expect(pr.code, pr.stderr).toBe(0);
         steps.push({ op: 'unprotect', payload: pr.stdout.toString('base64'), purposes });
       }
-      for (const [data, purposes] of [[Buffer.alloc(0), CHAINS[3]!], [big, CHAINS[0]!]] as const) {
+      for (const [data, purposes] of [
+        [Buffer.alloc(0), CHAINS[3]!],
+        [big, CHAINS[0]!],
+      ] as const) {
         const pr = await ringkeeperPipe(ring.configFile, data, 'protect', '--ring', ring.name, ...args(app, purposes));
         expect(pr.code, pr.stderr).toBe(0);
         steps.push({ op: 'unprotect', payload: pr.stdout.toString('base64'), purposes });
@@ -132,11 +132,15 @@ interopDescribe('interop payloads: ringkeeper protect/unprotect/inspect against 
     const after = await ringkeeperPipe(ring.configFile, Buffer.from('after revocation'), 'protect', '--ring', ring.name, ...args(app, ['p']));
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout.subarray(4, 20).equals(fromRk.stdout.subarray(4, 20))).toBe(false);
-    const asp = (await aspnet([appOn(ring, app, [
-      { op: 'unprotect', payload: fromRk.stdout.toString('base64'), purposes: ['p'] },
-      { op: 'unprotect', payload: after.stdout.toString('base64'), purposes: ['p'] },
-      { op: 'unprotect', payload: foreign.stdout.toString('base64'), purposes: ['p'] },
-    ])])).apps[0]!.results;
+    const asp = (
+      await aspnet([
+        appOn(ring, app, [
+          { op: 'unprotect', payload: fromRk.stdout.toString('base64'), purposes: ['p'] },
+          { op: 'unprotect', payload: after.stdout.toString('base64'), purposes: ['p'] },
+          { op: 'unprotect', payload: foreign.stdout.toString('base64'), purposes: ['p'] },
+        ]),
+      ])
+    ).apps[0]!.results;
     expect(asp[0]!.ok).toBe(false);
     expect(asp[0]!.error?.message).toContain('has been revoked');
     expect(ok(asp[1]!).text).toBe('after revocation');
@@ -152,7 +156,12 @@ interopDescribe('interop payloads: ringkeeper protect/unprotect/inspect against 
     const config = configWith({ production, staging });
 
     const { apps } = await aspnet([
-      { ...appOn(staging, 'web', [{ op: 'protect', text: 'staging session', purposes: ['Cookies'] }, { op: 'chunkCookie', name: '.AspNetCore.Cookies', payloadFrom: '0', chunkSize: 120 }]) },
+      {
+        ...appOn(staging, 'web', [
+          { op: 'protect', text: 'staging session', purposes: ['Cookies'] },
+          { op: 'chunkCookie', name: '.AspNetCore.Cookies', payloadFrom: '0', chunkSize: 120 },
+        ]),
+      },
       // An instance with its own repository and key generation on: a key no configured ring has.
       { name: 'own', blobSasUrl: loner.sasUrl, applicationName: 'web', autoGenerateKeys: true, keyEncryption: 'none', steps: [{ op: 'protect', text: 'own key', purposes: ['Cookies'] }] },
     ]);
@@ -172,7 +181,10 @@ interopDescribe('interop payloads: ringkeeper protect/unprotect/inspect against 
       source: { format: 'cookie', cookie: { name: '.AspNetCore.Cookies', chunks: cookie!.cookies! - 1 } },
       keyId: stagingKey,
       unprotectsIn: ['staging'],
-      rings: [{ ring: 'production', state: 'absent' }, { ring: 'staging', state: 'present', revoked: false, isDefault: true }],
+      rings: [
+        { ring: 'production', state: 'absent' },
+        { ring: 'staging', state: 'present', revoked: false, isDefault: true },
+      ],
     });
 
     const own = ok(apps[1]!.results[0]!);

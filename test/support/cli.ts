@@ -45,5 +45,9 @@ export function freePort(): Promise<number> {
 }
 
 export function jsonLines(text: string): any[] {
-  return text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }

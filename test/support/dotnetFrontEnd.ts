@@ -17,15 +17,20 @@ const DIR = path.join(ROOT, 'test', 'dotnet');
 const STATE_DIR = path.join(ROOT, 'test', 'interop', 'dotnet', 'bin');
 
 // dotnet presence: the interop suite skips with a reason without it (a failure under CI=true).
-export interface DotnetPresence { available: boolean; reason?: string; version?: string }
+export interface DotnetPresence {
+  available: boolean;
+  reason?: string;
+  version?: string;
+}
 
 let presence: DotnetPresence | undefined;
 export function dotnetPresence(): DotnetPresence {
   if (presence) return presence;
   const r = spawnSync('dotnet', ['--version'], { encoding: 'utf8', env: dotnetEnv() });
-  presence = r.error || r.status !== 0
-    ? { available: false, reason: r.error ? `dotnet not found on PATH (${(r.error as NodeJS.ErrnoException).code})` : `dotnet --version exited ${r.status}: ${r.stderr}` }
-    : { available: true, version: r.stdout.trim() };
+  presence =
+    r.error || r.status !== 0
+      ? { available: false, reason: r.error ? `dotnet not found on PATH (${(r.error as NodeJS.ErrnoException).code})` : `dotnet --version exited ${r.status}: ${r.stderr}` }
+      : { available: true, version: r.stdout.trim() };
   return presence;
 }
 
@@ -52,7 +57,11 @@ export async function withLock<T>(name: string, fn: () => T | Promise<T>): Promi
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       // A lock left by a killed run is stale after 5 minutes.
-      try { if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true }); } catch { /* gone */ }
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        /* gone */
+      }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -106,8 +115,17 @@ export function ensureFrontEndBuilt(): Promise<void> {
 /** `Ringkeeper:Cache:*` settings of one front-end (PascalCase, TimeSpans as `hh:mm:ss.fff`). */
 export type FrontEndSettings = Record<string, string | number | boolean>;
 
-export interface RefresherCall { refresher: string; method: string; arg: unknown }
-export interface DeliveredEnvelope { sequence: number; id: string; origin: string; instructions: unknown[] }
+export interface RefresherCall {
+  refresher: string;
+  method: string;
+  arg: unknown;
+}
+export interface DeliveredEnvelope {
+  sequence: number;
+  id: string;
+  origin: string;
+  instructions: unknown[];
+}
 
 /** One line the .NET front-end writes: `event` names it; the other fields depend on it. */
 export interface FrontEndEvent {
@@ -141,7 +159,9 @@ export class DotnetFrontEnd {
         this.onEvent?.(event);
       }
     });
-    this.child.stderr.on('data', (chunk: Buffer) => { this.stderr += chunk.toString('utf8'); });
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString('utf8');
+    });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
@@ -162,7 +182,11 @@ export class DotnetFrontEnd {
   }
 
   /** A one-shot .NET publisher: each element of `envelopes` is one envelope's instructions (or `{id, instructions}`), published concurrently. */
-  static async publish(settings: FrontEndSettings, envelopes: Array<unknown[] | { id: string; instructions: unknown[] }>, origin = 'dotnet-publisher'): Promise<Array<{ sequence: number; id: string; duplicate: boolean }>> {
+  static async publish(
+    settings: FrontEndSettings,
+    envelopes: Array<unknown[] | { id: string; instructions: unknown[] }>,
+    origin = 'dotnet-publisher',
+  ): Promise<Array<{ sequence: number; id: string; duplicate: boolean }>> {
     await ensureFrontEndBuilt();
     const fe = new DotnetFrontEnd('publisher');
     try {

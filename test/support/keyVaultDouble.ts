@@ -8,16 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import {
-  constants,
-  createHash,
-  generateKeyPairSync,
-  X509Certificate,
-  privateDecrypt,
-  publicEncrypt,
-  randomBytes,
-  type KeyObject,
-} from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, X509Certificate, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -139,9 +130,23 @@ async function selfSignedCert(): Promise<{ key: string; cert: string }> {
     const keyFile = path.join(dir, 'key.pem');
     const certFile = path.join(dir, 'cert.pem');
     await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
     ]);
     return { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8') };
   } finally {
@@ -183,18 +188,13 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
   const tls = await selfSignedCert();
   let vaultUrl = '';
 
-  const keyId = (name: string, version?: string) =>
-    version ? `${vaultUrl}/keys/${name}/${version}` : `${vaultUrl}/keys/${name}`;
+  const keyId = (name: string, version?: string) => (version ? `${vaultUrl}/keys/${name}/${version}` : `${vaultUrl}/keys/${name}`);
 
   function findVersion(name: string, version: string): KeyVersion {
     const versions = keys.get(name);
     const found = version === '' ? versions?.at(-1) : versions?.find((v) => v.version === version);
     if (!found) {
-      throw new HttpError(
-        404,
-        'KeyNotFound',
-        `A key with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault.`,
-      );
+      throw new HttpError(404, 'KeyNotFound', `A key with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault.`);
     }
     return found;
   }
@@ -236,8 +236,7 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
   }
 
   function faultError(f: { status: number; retryAfterSeconds: number }): HttpError {
-    const retryAfter: Record<string, string> =
-      f.status === 429 || f.status === 503 ? { 'retry-after': String(f.retryAfterSeconds) } : {};
+    const retryAfter: Record<string, string> = f.status === 429 || f.status === 503 ? { 'retry-after': String(f.retryAfterSeconds) } : {};
     if (f.status === 429) {
       return new HttpError(429, 'Throttled', 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached', retryAfter);
     }
@@ -293,10 +292,7 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
     else if (req.method === 'GET' && seg[1] === 'secrets' && seg[2] && seg.length <= 4) record.operation = 'getsecret';
 
     if (!record.authorized) {
-      res.setHeader(
-        'www-authenticate',
-        `Bearer authorization="https://login.microsoftonline.com/${tenantId}", resource="https://vault.azure.net"`,
-      );
+      res.setHeader('www-authenticate', `Bearer authorization="https://login.microsoftonline.com/${tenantId}", resource="https://vault.azure.net"`);
       throw new HttpError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.');
     }
     if (!record.apiVersion) throw new HttpError(400, 'BadParameter', 'The api-version query parameter is required.');
@@ -313,7 +309,14 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
     if (record.operation === 'getsecret') {
       // A certificate's secret: only certificates are stored here (managed secrets).
       const c = findCertificate(name, seg[3] ?? '');
-      return { value: c.secret.value, contentType: c.secret.contentType, id: `${vaultUrl}/secrets/${name}/${c.version}`, kid: `${vaultUrl}/keys/${name}/${c.version}`, managed: true, attributes: certificateAttributes(c) };
+      return {
+        value: c.secret.value,
+        contentType: c.secret.contentType,
+        id: `${vaultUrl}/secrets/${name}/${c.version}`,
+        kid: `${vaultUrl}/keys/${name}/${c.version}`,
+        managed: true,
+        attributes: certificateAttributes(c),
+      };
     }
     const v = findVersion(name, seg[3] ?? '');
     if (record.operation === 'get') return keyBundle(name, v);
@@ -329,10 +332,7 @@ export async function startKeyVaultDouble(options: KeyVaultDoubleOptions = {}): 
     const padding = oaepFor(body.alg);
     let output: Buffer;
     try {
-      output =
-        record.operation === 'wrapkey'
-          ? publicEncrypt({ key: v.publicKey, ...padding }, input)
-          : privateDecrypt({ key: v.privateKey, ...padding }, input);
+      output = record.operation === 'wrapkey' ? publicEncrypt({ key: v.publicKey, ...padding }, input) : privateDecrypt({ key: v.privateKey, ...padding }, input);
     } catch {
       throw new HttpError(400, 'BadParameter', 'Error decrypting the value.');
     }

@@ -40,7 +40,11 @@ export function ringHealth(status: RingStatus, verified: readonly KeyVerificatio
   const reasons: HealthReason[] = status.problems.map((p) => ({ code: p.code, severity: p.severity, message: p.message }));
   for (const key of verified) {
     if (key.status === 'failed') {
-      reasons.push({ code: 'protector_cannot_unwrap', severity: 'critical', message: `the key {${key.id}} that apps use cannot be unwrapped with the configured protector: ${key.detail ?? 'failed'}` });
+      reasons.push({
+        code: 'protector_cannot_unwrap',
+        severity: 'critical',
+        message: `the key {${key.id}} that apps use cannot be unwrapped with the configured protector: ${key.detail ?? 'failed'}`,
+      });
     }
   }
   return { name: status.ring, health: worst(reasons), reasons };
@@ -72,15 +76,20 @@ export function channelHealth(channel: ChannelStatus, cache: Pick<CacheStatus, '
   }
   const stale = channel.frontEnds.filter((f) => !f.live);
   if (stale.length > 0) {
-    reasons.push({ code: 'stale_front_ends', severity: 'warning', message: `${stale.length} front-end queue(s) with a stale heartbeat, not yet removed by the janitor: ${stale.map((f) => f.instance).join(', ')}` });
+    reasons.push({
+      code: 'stale_front_ends',
+      severity: 'warning',
+      message: `${stale.length} front-end queue(s) with a stale heartbeat, not yet removed by the janitor: ${stale.map((f) => f.instance).join(', ')}`,
+    });
   }
   if (cache.rejected.lastHour > 0 || cache.rejected.lastHourIsLowerBound) {
     reasons.push({
       code: 'rejected_messages',
       severity: 'warning',
-      message: cache.rejected.lastHour > 0
-        ? `${cache.rejected.lastHour} message(s) rejected in the last hour (${cache.rejected.queue} holds ${cache.rejected.count ?? '?'})`
-        : `${cache.rejected.queue} holds ${cache.rejected.count ?? '?'} rejected messages; some may be from the last hour`,
+      message:
+        cache.rejected.lastHour > 0
+          ? `${cache.rejected.lastHour} message(s) rejected in the last hour (${cache.rejected.queue} holds ${cache.rejected.count ?? '?'})`
+          : `${cache.rejected.queue} holds ${cache.rejected.count ?? '?'} rejected messages; some may be from the last hour`,
     });
   }
   return { name: channel.channel, health: worst(reasons), reasons };

@@ -44,13 +44,18 @@ function ringSection(view: RingView, at: number): string {
   parts.push(reasons(view.health));
   if (view.status && view.ring) {
     const s = view.status;
-    parts.push(`<p class="meta">default key now <code>${text(s.defaultKey ?? '(none)')}</code>${s.resolution === 'fallback' ? ' (fallback)' : ''} · in 2 days <code>${text(s.defaultKeyAfterPropagation ?? '(none)')}</code> · ${text(s.location)}</p>`);
+    parts.push(
+      `<p class="meta">default key now <code>${text(s.defaultKey ?? '(none)')}</code>${s.resolution === 'fallback' ? ' (fallback)' : ''} · in 2 days <code>${text(s.defaultKeyAfterPropagation ?? '(none)')}</code> · ${text(s.location)}</p>`,
+    );
     parts.push(`<div class="picture">${renderTimeline(view.ring, at, { ringName: view.name })}</div>`);
     // The rows the picture draws, in its order; long-expired keys are counted, not listed.
     const { shown, collapsed, cutoff } = timelineRows(view.ring, at);
     const byId = new Map(s.keys.map((k) => [k.id, k]));
     parts.push('<table class="keys"><thead><tr><th>key</th><th>state</th><th>created</th><th>activates</th><th>expires</th><th>protection</th><th></th></tr></thead><tbody>');
-    if (collapsed.length > 0) parts.push(`<tr class="collapsed"><td colspan="7">${collapsed.length} key(s) expired before ${date(formatDotnetDate(cutoff))} not listed (<code>ringkeeper status --ring ${text(view.name)}</code> lists every key)</td></tr>`);
+    if (collapsed.length > 0)
+      parts.push(
+        `<tr class="collapsed"><td colspan="7">${collapsed.length} key(s) expired before ${date(formatDotnetDate(cutoff))} not listed (<code>ringkeeper status --ring ${text(view.name)}</code> lists every key)</td></tr>`,
+      );
     for (const k of shown.map((r) => byId.get(r.id)!)) {
       const state = keyState({ activationDate: Date.parse(k.activationDate), expirationDate: Date.parse(k.expirationDate), revoked: k.revoked }, at);
       const marks = [k.id === s.defaultKey ? 'default now' : '', k.id === s.defaultKeyAfterPropagation ? 'default in 2 days' : ''].filter(Boolean).join(', ');
@@ -65,7 +70,12 @@ function ringSection(view: RingView, at: number): string {
 }
 
 function cacheSection(cache: CacheStatus, healths: readonly ComponentHealth[]): string {
-  const parts = cache.channels.map((c) => channelSection(c, healths.find((h) => h.name === c.channel)));
+  const parts = cache.channels.map((c) =>
+    channelSection(
+      c,
+      healths.find((h) => h.name === c.channel),
+    ),
+  );
   const rejected = cache.rejected;
   parts.push(
     `<p class="queues">fan-out input <code>${text(cache.instructions.queue)}</code>: <span class="instructions-count">${cache.instructions.count ?? '?'}</span> waiting${cache.instructions.oldestSeconds ? `, oldest ${cache.instructions.oldestSeconds} s` : ''} · rejected <code>${text(rejected.queue)}</code>: <span class="rejected-count" data-count="${rejected.count ?? ''}">${rejected.count ?? '?'}</span> (${rejected.lastHour}${rejected.lastHourIsLowerBound ? '+' : ''} in the last hour)</p>`,

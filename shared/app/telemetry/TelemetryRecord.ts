@@ -30,19 +30,35 @@ export type TelemetryRecord =
       durationMs: number;
       warnings: number;
     } & RequestCounts)
-  | { event: 'fanout'; channel: string | null; outcome: 'delivered' | 'rejected' | 'failed'; first: number | null; last: number | null; form: string | null; frontEnds: number; failedFrontEnds: number; code: string | null; durationMs: number }
-  | { event: 'janitor'; channel: string; outcome: Outcome; head: number; oldest: number | null; pruned: number; liveFrontEnds: number; staleDeleted: number; rejected: number | null; durationMs: number; error: string | null }
+  | {
+      event: 'fanout';
+      channel: string | null;
+      outcome: 'delivered' | 'rejected' | 'failed';
+      first: number | null;
+      last: number | null;
+      form: string | null;
+      frontEnds: number;
+      failedFrontEnds: number;
+      code: string | null;
+      durationMs: number;
+    }
+  | {
+      event: 'janitor';
+      channel: string;
+      outcome: Outcome;
+      head: number;
+      oldest: number | null;
+      pruned: number;
+      liveFrontEnds: number;
+      staleDeleted: number;
+      rejected: number | null;
+      durationMs: number;
+      error: string | null;
+    }
   | { event: 'health'; component: 'ring' | 'channel'; name: string; health: Health; reasons: string[] }
   | { event: 'metric'; name: MetricName; value: number; unit: 'seconds' | 'count'; ring?: string; channel?: string; frontEnd?: string };
 
-export type MetricName =
-  | 'default_key_age'
-  | 'time_to_next_activation'
-  | 'time_until_default_key_expires'
-  | 'fan_out_lag'
-  | 'front_end_lag'
-  | 'front_end_behind'
-  | 'rejected_messages';
+export type MetricName = 'default_key_age' | 'time_to_next_activation' | 'time_until_default_key_expires' | 'fan_out_lag' | 'front_end_lag' | 'front_end_behind' | 'rejected_messages';
 
 /** The one-line form written to the Functions log. */
 export function formatTelemetry(record: TelemetryRecord): string {

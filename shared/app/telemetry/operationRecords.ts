@@ -14,14 +14,38 @@ export function ringOperationRecord(event: RingRecord['event'], trigger: RingRec
   }
   const r = outcome.result;
   const keyIds = event === 'revocation' ? r.revokedKeyIds : r.newKeys.map((k) => k.id);
-  return { event, ring: r.ring, trigger, outcome: 'succeeded', action: r.action, keyId: event === 'revocation' ? (keyIds[0] ?? null) : r.newKeyId, keyIds, attempts: r.attempts, durationMs, warnings: r.warnings.length, ...requests };
+  return {
+    event,
+    ring: r.ring,
+    trigger,
+    outcome: 'succeeded',
+    action: r.action,
+    keyId: event === 'revocation' ? (keyIds[0] ?? null) : r.newKeyId,
+    keyIds,
+    attempts: r.attempts,
+    durationMs,
+    warnings: r.warnings.length,
+    ...requests,
+  };
 }
 
 /** One fan-out invocation (one instructions-queue message); `error` when it threw for a retry. */
 export function fanOutRecord(result: FanOutOutcome | { error: string }, durationMs: number): TelemetryRecord {
   if ('error' in result) return { event: 'fanout', channel: null, outcome: 'failed', first: null, last: null, form: null, frontEnds: 0, failedFrontEnds: 0, code: result.error, durationMs };
-  if (result.outcome === 'rejected') return { event: 'fanout', channel: null, outcome: 'rejected', first: null, last: null, form: null, frontEnds: 0, failedFrontEnds: 0, code: result.code, durationMs };
-  return { event: 'fanout', channel: result.channel, outcome: 'delivered', first: result.first, last: result.last, form: result.form, frontEnds: result.frontEnds, failedFrontEnds: result.failed.length, code: null, durationMs };
+  if (result.outcome === 'rejected')
+    return { event: 'fanout', channel: null, outcome: 'rejected', first: null, last: null, form: null, frontEnds: 0, failedFrontEnds: 0, code: result.code, durationMs };
+  return {
+    event: 'fanout',
+    channel: result.channel,
+    outcome: 'delivered',
+    first: result.first,
+    last: result.last,
+    form: result.form,
+    frontEnds: result.frontEnds,
+    failedFrontEnds: result.failed.length,
+    code: null,
+    durationMs,
+  };
 }
 
 /** One record per channel of a janitor run. */

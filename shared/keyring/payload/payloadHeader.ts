@@ -29,12 +29,19 @@ export function readPayloadHeader(payload: Uint8Array): PayloadHeader {
   }
   const magic = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).readUInt32BE(0);
   if ((magic & ~0xf) >>> 0 !== MAGIC_HEADER_V0) {
-    throw new PayloadError('payload_invalid', `the payload does not start with the Data Protection magic header 09 F0 C9 F0 (found ${hex32(magic)}): it was not protected by an ASP.NET Core key ring protector`);
+    throw new PayloadError(
+      'payload_invalid',
+      `the payload does not start with the Data Protection magic header 09 F0 C9 F0 (found ${hex32(magic)}): it was not protected by an ASP.NET Core key ring protector`,
+    );
   }
   if ((magic & 0xf) !== 0) throw new PayloadError('payload_invalid', `the payload has format version ${magic & 0xf}; only version 0 exists`);
   return { keyId: guidFromDotnetBytes(payload.subarray(4, PAYLOAD_HEADER_BYTES)) };
 }
 
 function hex32(value: number): string {
-  return value.toString(16).padStart(8, '0').replace(/(..)(?!$)/g, '$1 ').toUpperCase();
+  return value
+    .toString(16)
+    .padStart(8, '0')
+    .replace(/(..)(?!$)/g, '$1 ')
+    .toUpperCase();
 }

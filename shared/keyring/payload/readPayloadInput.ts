@@ -35,7 +35,10 @@ function fromCookies(header: string): PayloadInput[] {
   for (const part of header.replace(/^cookie:\s*/i, '').split(';')) {
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
-    const value = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    const value = part
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
     cookies.push({ name: part.slice(0, eq).trim(), value: unescapeCookie(value) });
   }
   // Request.Cookies looks names up case-insensitively.
@@ -98,9 +101,10 @@ function hasMagic(bytes: Buffer): boolean {
 }
 
 function notAPayload(bytes: Buffer, what: string): PayloadError {
-  const start = bytes.subarray(0, 4).toString('hex').replace(/(..)(?!$)/g, '$1 ').toUpperCase();
-  return new PayloadError(
-    'payload_invalid',
-    `${what} decodes to ${bytes.length} bytes starting ${start || '(nothing)'}, not the Data Protection magic header 09 F0 C9 F0`,
-  );
+  const start = bytes
+    .subarray(0, 4)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ')
+    .toUpperCase();
+  return new PayloadError('payload_invalid', `${what} decodes to ${bytes.length} bytes starting ${start || '(nothing)'}, not the Data Protection magic header 09 F0 C9 F0`);
 }

@@ -209,7 +209,6 @@ function idSortingBefore(ids: string[]): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-
 function applyRetention(plan: RingPlan, ring: KeyRing, now: number, settings: PolicySettings): void {
   if (settings.retention === undefined) return;
   const cutoff = now - settings.retention;

@@ -20,11 +20,7 @@ export interface EncryptedXml {
  * XElement.Save(stream) does (UTF-8 BOM + declaration + element), AES-CBC encrypted under a random
  * content key, and the content key is wrapped with RSA-OAEP by the KeyWrapper.
  */
-export async function encryptXmlElement(
-  plaintextElementXml: string,
-  wrapper: KeyWrapper,
-  randomBytes: (size: number) => Buffer = cryptoRandomBytes,
-): Promise<EncryptedXml> {
+export async function encryptXmlElement(plaintextElementXml: string, wrapper: KeyWrapper, randomBytes: (size: number) => Buffer = cryptoRandomBytes): Promise<EncryptedXml> {
   const plaintext = Buffer.concat([UTF8_BOM, Buffer.from(XML_DECLARATION + plaintextElementXml, 'utf8')]);
   const contentKey = randomBytes(AES_BLOCK_BYTES);
   const iv = randomBytes(AES_BLOCK_BYTES);

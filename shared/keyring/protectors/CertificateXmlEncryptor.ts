@@ -140,4 +140,3 @@ function pkcs1v15Decrypt(privateKey: KeyObject, wrapped: Buffer): Buffer {
   if (!key) throw new Error('the wrapped content key does not decrypt under this certificate (PKCS#1 v1.5 block invalid)');
   return key;
 }
-

@@ -42,12 +42,7 @@ export function isVersionedKeyId(keyId: string): boolean {
 
 function assertKeyId(keyId: string, operation?: 'wrap' | 'unwrap'): void {
   if (!parseKeyId(keyId)) {
-    throw new KeyVaultError(
-      'keyvault_invalid_key_id',
-      `'${redactDetail(keyId)}' is not a Key Vault key URI (https://<vault>/keys/<name>[/<version>])`,
-      keyId,
-      operation,
-    );
+    throw new KeyVaultError('keyvault_invalid_key_id', `'${redactDetail(keyId)}' is not a Key Vault key URI (https://<vault>/keys/<name>[/<version>])`, keyId, operation);
   }
 }
 

@@ -10,13 +10,7 @@ import { isRestError } from '@azure/storage-blob';
  * - `keyvault_rejected`: Key Vault or the SDK refused the request (400, key disabled/expired, bad ciphertext).
  * - `keyvault_invalid_key_id`: the key id is not a Key Vault key URI.
  */
-export type KeyVaultErrorCode =
-  | 'keyvault_unavailable'
-  | 'keyvault_forbidden'
-  | 'keyvault_not_found'
-  | 'keyvault_unauthenticated'
-  | 'keyvault_rejected'
-  | 'keyvault_invalid_key_id';
+export type KeyVaultErrorCode = 'keyvault_unavailable' | 'keyvault_forbidden' | 'keyvault_not_found' | 'keyvault_unauthenticated' | 'keyvault_rejected' | 'keyvault_invalid_key_id';
 
 export type KeyVaultOperation = 'wrap' | 'unwrap';
 
@@ -44,12 +38,7 @@ export class KeyVaultError extends Error {
   }
 }
 
-const CREDENTIAL_ERROR_NAMES = new Set([
-  'CredentialUnavailableError',
-  'AuthenticationError',
-  'AggregateAuthenticationError',
-  'AuthenticationRequiredError',
-]);
+const CREDENTIAL_ERROR_NAMES = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
 
 // Long base64/base64url/hex runs could be key material or a token echoed by a service; drop them.
 const OPAQUE_RUN = /[A-Za-z0-9+/_=-]{32,}/g;
@@ -76,41 +65,22 @@ function codeForStatus(status: number): KeyVaultErrorCode {
 /** Maps anything the SDK or the credential threw to a KeyVaultError. */
 export function toKeyVaultError(err: unknown, operation: KeyVaultOperation, keyId: string): KeyVaultError {
   if (err instanceof KeyVaultError) return err;
-  const e: ErrorLike = typeof err === 'object' && err !== null ? (err) : {};
+  const e: ErrorLike = typeof err === 'object' && err !== null ? err : {};
   const name = typeof e.name === 'string' ? e.name : '';
   const rawMessage = typeof e.message === 'string' ? e.message : String(err);
   const serviceCode = typeof e.code === 'string' && e.code !== '' ? e.code : undefined;
   const what = `Key Vault ${operation} with key ${keyId}`;
 
   if (CREDENTIAL_ERROR_NAMES.has(name)) {
-    return new KeyVaultError(
-      'keyvault_unauthenticated',
-      `${what} failed: the credential could not get a token (${name}: ${redactDetail(rawMessage)})`,
-      keyId,
-      operation,
-    );
+    return new KeyVaultError('keyvault_unauthenticated', `${what} failed: the credential could not get a token (${name}: ${redactDetail(rawMessage)})`, keyId, operation);
   }
   if (isRestError(err)) {
     const status = err.statusCode;
     if (status === undefined) {
       // No response: DNS, connection refused, TLS trust, timeout.
-      return new KeyVaultError(
-        'keyvault_unavailable',
-        `${what} failed: no response from Key Vault${serviceCode ? ` (${serviceCode})` : ''}`,
-        keyId,
-        operation,
-        undefined,
-        serviceCode,
-      );
+      return new KeyVaultError('keyvault_unavailable', `${what} failed: no response from Key Vault${serviceCode ? ` (${serviceCode})` : ''}`, keyId, operation, undefined, serviceCode);
     }
-    return new KeyVaultError(
-      codeForStatus(status),
-      `${what} failed: HTTP ${status}${serviceCode ? ` ${serviceCode}` : ''}: ${redactDetail(rawMessage)}`,
-      keyId,
-      operation,
-      status,
-      serviceCode,
-    );
+    return new KeyVaultError(codeForStatus(status), `${what} failed: HTTP ${status}${serviceCode ? ` ${serviceCode}` : ''}: ${redactDetail(rawMessage)}`, keyId, operation, status, serviceCode);
   }
   // The SDK checks nbf/exp/key_ops locally before calling the service ("Key … expired at …").
   return new KeyVaultError('keyvault_rejected', `${what} failed: ${redactDetail(rawMessage)}`, keyId, operation);

@@ -63,8 +63,7 @@ export class BlobKeyRingRepository {
   /** Writes the whole ring; throws ConcurrencyConflict when the blob is no longer what was read. */
   async write(content: Buffer, readEtag: string | undefined): Promise<string> {
     const conditions = readEtag ? { ifMatch: readEtag } : { ifNoneMatch: '*' };
-    const upload = () =>
-      this.blob.upload(content, content.length, { conditions, blobHTTPHeaders: { blobContentType: KEY_RING_CONTENT_TYPE } });
+    const upload = () => this.blob.upload(content, content.length, { conditions, blobHTTPHeaders: { blobContentType: KEY_RING_CONTENT_TYPE } });
     try {
       return (await upload()).etag!;
     } catch (err) {

@@ -163,15 +163,7 @@ export function keyState(key: Pick<ResolvableKey, 'activationDate' | 'expiration
 
 const FILL: Record<TimelineKeyState, string> = { revoked: '#f4b4ae', expired: '#c4c9d0', active: '#2da44e', future: '#54aeff' };
 
-function keyRow(
-  key: ResolvableKey,
-  y: number,
-  now: number,
-  x: (t: number) => number,
-  width: number,
-  patternId: string,
-  marks: { isDefaultNow: boolean; isDefaultLater: boolean },
-): string {
+function keyRow(key: ResolvableKey, y: number, now: number, x: (t: number) => number, width: number, patternId: string, marks: { isDefaultNow: boolean; isDefaultLater: boolean }): string {
   const state = keyState(key, now);
   const mid = y + ROW / 2;
   const barTop = mid - BAR / 2;
@@ -204,7 +196,9 @@ function keyRow(
     `<rect class="bar" x="${ax}" y="${barTop}" width="${round(ex - ax)}" height="${BAR}" rx="2" fill="${FILL[state]}"${marks.isDefaultNow || marks.isDefaultLater ? ' stroke="#1b1f24" stroke-width="1.5"' : ''}/>`,
   );
   // Over the bar: a key in use before its window ends was not yet known to every app.
-  parts.push(`<rect class="propagation" x="${cx}" y="${barTop - 2}" width="${Math.max(3, px - cx)}" height="${BAR + 4}" fill="url(#${patternId})" opacity="0.75"><title>propagation window: ${escapeText(formatDotnetDate(key.creationDate))} to ${escapeText(formatDotnetDate(key.creationDate + KEY_PROPAGATION_WINDOW))}</title></rect>`);
+  parts.push(
+    `<rect class="propagation" x="${cx}" y="${barTop - 2}" width="${Math.max(3, px - cx)}" height="${BAR + 4}" fill="url(#${patternId})" opacity="0.75"><title>propagation window: ${escapeText(formatDotnetDate(key.creationDate))} to ${escapeText(formatDotnetDate(key.creationDate + KEY_PROPAGATION_WINDOW))}</title></rect>`,
+  );
   parts.push(`<path class="creation" d="M${cx} ${barTop} l-3.5 -4 h7 z" fill="#1b1f24"/>`);
   if (key.revoked) parts.push(`<line class="strike" x1="${ax}" y1="${mid}" x2="${ex}" y2="${mid}" stroke="#b42318" stroke-width="2"/>`);
   if (marks.isDefaultNow) parts.push(`<circle class="mark-default-now" cx="${width - NOTE_WIDTH + 36}" cy="${mid}" r="5" fill="#1a7f37"/>`);

@@ -39,7 +39,7 @@ function monthTicks(from: number, to: number, months: number): TimeTick[] {
   // Absolute month index, aligned down to the step so ticks land on Jan/Apr/Jul/Oct and so on.
   let index = Math.floor((start.getUTCFullYear() * 12 + start.getUTCMonth()) / months) * months;
   const ticks: TimeTick[] = [];
-  for (;; index += months) {
+  for (; ; index += months) {
     const year = Math.floor(index / 12);
     const month = index % 12;
     const t = Date.UTC(year, month, 1);

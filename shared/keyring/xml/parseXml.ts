@@ -15,7 +15,8 @@ export class XmlSyntaxError extends Error {
   }
 }
 
-const NAME_START = ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const NAME_START =
+  ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 // eslint-disable-next-line no-misleading-character-class -- XML NameChar includes combining marks (U+0300-U+036F) by definition.
 const NAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'uy');
@@ -23,7 +24,8 @@ const WHITESPACE = /[ \t\r\n]*/y;
 const TEXT_RUN = /[^<&]*/y;
 const ATTRIBUTE_RUN = /[^<&"'\t\n\r]*/y;
 const INVALID_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
-const DECLARATION = /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])(1\.[0-9]+)\1([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\4)?([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(yes|no)\7)?[ \t\r\n]*\?>/y;
+const DECLARATION =
+  /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])(1\.[0-9]+)\1([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\4)?([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(yes|no)\7)?[ \t\r\n]*\?>/y;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 /** Namespace declarations of one element (prefix -> URI); most elements declare none. */
@@ -53,7 +55,11 @@ class Parser {
       declaration = { start: 0, end: m[0].length, encoding: m[5] };
       this.pos = m[0].length;
     }
-    const rootScope = new Map<string, string>([['xml', XML_NAMESPACE], ['xmlns', XMLNS_NAMESPACE], ['', '']]);
+    const rootScope = new Map<string, string>([
+      ['xml', XML_NAMESPACE],
+      ['xmlns', XMLNS_NAMESPACE],
+      ['', ''],
+    ]);
     let root: XmlElement | undefined;
     while (this.pos < this.src.length) {
       this.skipWhitespace();

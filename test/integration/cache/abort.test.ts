@@ -58,7 +58,7 @@ describe('abortable cache loops (Azurite)', () => {
 
       const late = frontEnd(ctx, 'late', { abortSignal: AbortSignal.abort() });
       await expect(late.subscriber.start()).rejects.toBeInstanceOf(AbortError);
-      expect((await ctx.queueService.getQueueClient(late.subscriber.queueName).exists())).toBe(false);
+      expect(await ctx.queueService.getQueueClient(late.subscriber.queueName).exists()).toBe(false);
     } finally {
       await fe.subscriber.stop();
     }

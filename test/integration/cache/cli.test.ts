@@ -42,7 +42,11 @@ describe('ringkeeper cache publish|tail (Azurite)', () => {
       const ndjson = Array.from({ length: N }, (_, i) => JSON.stringify([{ refresher: 'content', type: 'RefreshByIds', ids: [i + 1] }])).join('\n');
       const pub = io(dir, ndjson);
       expect(await runCacheCommand(['publish', '--channel', 'production', '--config', configFile], pub.io)).toBe(0);
-      const printed = pub.out().trim().split('\n').map((l) => JSON.parse(l) as { sequence: number; id: string });
+      const printed = pub
+        .out()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { sequence: number; id: string });
       expect(printed).toHaveLength(N);
       const one = io(dir);
       expect(await runCacheCommand(['publish', '--channel', 'production', '--config', configFile, '--json', '{"refresher":"media","type":"RefreshAll"}'], one.io)).toBe(0);
@@ -52,7 +56,11 @@ describe('ringkeeper cache publish|tail (Azurite)', () => {
       await waitFor(() => tails.every((t) => t.out().trim().split('\n').filter(Boolean).length >= N + 1), 30_000, 'tails to print everything');
       await new Promise((r) => setTimeout(r, 300));
       for (const t of tails) {
-        const lines = t.out().trim().split('\n').map((l) => JSON.parse(l) as { sequence: number; id: string; channel: string; instructions: unknown[] });
+        const lines = t
+          .out()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { sequence: number; id: string; channel: string; instructions: unknown[] });
         expect(lines.map((l) => [l.sequence, l.id])).toEqual(printed.map((p) => [p.sequence, p.id]));
         expect(lines.every((l) => l.channel === 'production')).toBe(true);
         expect(lines[4]!.instructions).toEqual([{ refresher: 'content', type: 'RefreshByIds', ids: [5] }]);

@@ -73,13 +73,19 @@ describe('acceptance: ringkeeper dev + 3 × cache tail + cache publish (processe
     const ndjson = Array.from({ length: 100 }, (_, i) => JSON.stringify([{ refresher: 'content', type: 'RefreshByIds', ids: [i + 1] }])).join('\n');
     const publish = cli(['cache', 'publish', '--channel', 'production', '--config', config], ndjson);
     expect(await publish.exit).toBe(0);
-    const published = publish.out.trim().split('\n').map((l) => JSON.parse(l) as { sequence: number; id: string });
+    const published = publish.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { sequence: number; id: string });
     expect(published).toHaveLength(100);
 
     await waitFor(() => tails.every((t) => t.out.trim().split('\n').filter(Boolean).length >= 100), 60_000, 'tails to print 100');
     await new Promise((r) => setTimeout(r, 1000)); // a duplicate would show up here
     for (const t of tails) {
-      const lines = t.out.trim().split('\n').map((l) => JSON.parse(l) as { sequence: number; id: string; instructions: Array<{ ids: number[] }> });
+      const lines = t.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { sequence: number; id: string; instructions: Array<{ ids: number[] }> });
       expect(lines.map((l) => [l.sequence, l.id])).toEqual(published.map((p) => [p.sequence, p.id]));
       expect(lines.map((l) => l.instructions[0]!.ids[0])).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     }

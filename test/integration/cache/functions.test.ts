@@ -82,7 +82,7 @@ describe('cache functions (handlers on Azurite)', () => {
     const sequences = responses.map((r) => (r.jsonBody as { sequence: number }).sequence).sort((a, b) => a - b);
     expect(sequences).toEqual(Array.from({ length: 24 }, (_, i) => before + 1 + i));
     const batches: Array<[number, number]> = [];
-    for (let first = before + 1; first <= before + 24; ) {
+    for (let first = before + 1; first <= before + 24;) {
       const last = (await journal.batchLast('staging', first))!;
       batches.push([first, last]);
       first = last + 1;

@@ -5,7 +5,7 @@ import { runCacheJanitor } from '../../../shared/cache/runCacheJanitor';
 import { cacheSetup, fanOutPump, frontEnd, generic, waitFor } from './cacheHarness';
 
 describe('cache janitor (Azurite)', () => {
-  it('deletes front-end queues with a stale heartbeat, keeps live ones and other channels\' queues', async () => {
+  it("deletes front-end queues with a stale heartbeat, keeps live ones and other channels' queues", async () => {
     const { ctx, publisher } = cacheSetup();
     const live = frontEnd(ctx, 'alive');
     await live.subscriber.start();
@@ -52,7 +52,7 @@ describe('cache janitor (Azurite)', () => {
     expect(later.rejected).toBe(0);
   });
 
-  it('never deletes the Umbraco front-ends\' scheduling lease blob, leased or free, however old', async () => {
+  it("never deletes the Umbraco front-ends' scheduling lease blob, leased or free, however old", async () => {
     const { ctx, publisher } = cacheSetup({ retentionHours: 1 });
     await publisher.publish(generic(1), { channel: 'production' });
     const leased = ctx.journal.container.getBlockBlobClient('production/scheduling-publisher.lease');

@@ -60,7 +60,7 @@ describe('cache channel ordering (Azurite)', () => {
     }
   });
 
-  it('concurrent publishers: one total order, each publisher\'s awaited calls in call order, identical on every front-end', async () => {
+  it("concurrent publishers: one total order, each publisher's awaited calls in call order, identical on every front-end", async () => {
     const { ctx, publisher } = cacheSetup();
     const fes = ['a', 'b', 'c'].map((id) => frontEnd(ctx, id));
     started.push(...fes);
@@ -68,11 +68,13 @@ describe('cache channel ordering (Azurite)', () => {
     const pump = fanOutPump(ctx);
     pump.start();
     try {
-      const runs = await Promise.all(['p1', 'p2', 'p3'].map(async (p) => {
-        const seqs: number[] = [];
-        for (let i = 0; i < 10; i++) seqs.push((await publisher.publish([{ refresher: p, type: 'RefreshById', ids: [i] }], { channel: 'production', origin: p })).sequence);
-        return seqs;
-      }));
+      const runs = await Promise.all(
+        ['p1', 'p2', 'p3'].map(async (p) => {
+          const seqs: number[] = [];
+          for (let i = 0; i < 10; i++) seqs.push((await publisher.publish([{ refresher: p, type: 'RefreshById', ids: [i] }], { channel: 'production', origin: p })).sequence);
+          return seqs;
+        }),
+      );
       for (const seqs of runs) expect([...seqs].sort((x, y) => x - y)).toEqual(seqs); // increasing per publisher
       expect(new Set(runs.flat()).size).toBe(30);
       await waitFor(() => fes.every((fe) => fe.applied.length >= 30), 30_000, 'all applied');
@@ -100,11 +102,17 @@ describe('cache channel ordering (Azurite)', () => {
     pump.start();
     try {
       // Each process has 4 callers in flight at once: batches form inside a process, conflicts across them.
-      const results = (await Promise.all(processes.flatMap((p, pi) => Array.from({ length: 4 }, async (_, ci) => {
-        const mine = [];
-        for (let i = 0; i < 6; i++) mine.push(await p.publish([{ refresher: `p${pi}c${ci}`, type: 'RefreshById', ids: [i] }], { channel: 'production', origin: `p${pi}c${ci}` }));
-        return mine;
-      })))).flat();
+      const results = (
+        await Promise.all(
+          processes.flatMap((p, pi) =>
+            Array.from({ length: 4 }, async (_, ci) => {
+              const mine = [];
+              for (let i = 0; i < 6; i++) mine.push(await p.publish([{ refresher: `p${pi}c${ci}`, type: 'RefreshById', ids: [i] }], { channel: 'production', origin: `p${pi}c${ci}` }));
+              return mine;
+            }),
+          ),
+        )
+      ).flat();
       expect(results.map((r) => r.sequence).sort((a, b) => a - b)).toEqual(Array.from({ length: 96 }, (_, i) => i + 1));
       await waitFor(() => fes.every((fe) => fe.subscriber.lastApplied === 96), 30_000, 'all applied');
       for (const fe of fes) {

@@ -19,7 +19,11 @@ describe('npm start (after the build)', () => {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => /ready on http:\/\/127\.0\.0\.1:\d+/.test(output), 60_000, () => output);
+      await waitFor(
+        () => /ready on http:\/\/127\.0\.0\.1:\d+/.test(output),
+        60_000,
+        () => output,
+      );
       expect(output).toMatch(/Azure Functions Core Tools not found; running the ringkeeper dev host instead/);
       const response = await fetch(`http://127.0.0.1:${httpPort}/api/keyrings`);
       expect(response.status).toBe(200);
@@ -42,7 +46,14 @@ describe('npm start on a busy port (#11 item 6)', () => {
     try {
       const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/shared/devhost/start.js'), '--port', String(httpPort)], {
         cwd: REPO_ROOT,
-        env: { ...process.env, RINGKEEPER_LOCAL_BLOB_PORT: String(blobPort), RINGKEEPER_LOCAL_QUEUE_PORT: String(queuePort), RINGKEEPER_CONFIG: '', RINGKEEPER_CONFIG_JSON: '', AzureWebJobsStorage: '' },
+        env: {
+          ...process.env,
+          RINGKEEPER_LOCAL_BLOB_PORT: String(blobPort),
+          RINGKEEPER_LOCAL_QUEUE_PORT: String(queuePort),
+          RINGKEEPER_CONFIG: '',
+          RINGKEEPER_CONFIG_JSON: '',
+          AzureWebJobsStorage: '',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';

@@ -40,7 +40,12 @@ describe('ringkeeper protect / unprotect / inspect on the embedded local default
     const inspected = await runCli(['inspect', `.AspNetCore.Cookies=${text.stdout.trim()}`, '--json'], { cwd, env });
     expect(inspected.code, inspected.stderr).toBe(0);
     expect(jsonLines(inspected.stdout)).toEqual([
-      expect.objectContaining({ keyId: status.defaultKey, unprotectsIn: ['local'], findings: ['present in ring local'], source: { format: 'cookie', cookie: { name: '.AspNetCore.Cookies', chunks: 0 }, bytes: expect.any(Number) } }),
+      expect.objectContaining({
+        keyId: status.defaultKey,
+        unprotectsIn: ['local'],
+        findings: ['present in ring local'],
+        source: { format: 'cookie', cookie: { name: '.AspNetCore.Cookies', chunks: 0 }, bytes: expect.any(Number) },
+      }),
     ]);
     const human = await runCli(['inspect', '-'], { cwd, env, input: text.stdout });
     expect(human.stdout).toContain(`key {${status.defaultKey}}`);

@@ -9,7 +9,8 @@ import { COMMANDS } from '../../../shared/cli/main';
 import { freePort, jsonLines, runCli } from '../../support/cli';
 import { azurite, uniqueName } from '../../support/storage';
 
-const DRILL_REVOCATION = '<revocation version="1"><revocationDate>2030-01-01T00:00:00Z</revocationDate><!-- All keys created before the revocation date are revoked. --><key id="*" /><reason>drill</reason></revocation>';
+const DRILL_REVOCATION =
+  '<revocation version="1"><revocationDate>2030-01-01T00:00:00Z</revocationDate><!-- All keys created before the revocation date are revoked. --><key id="*" /><reason>drill</reason></revocation>';
 
 function pem(): string {
   return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
@@ -22,7 +23,11 @@ function configuredFolder(options: { generate?: boolean; writeKey?: boolean } = 
   if (options.writeKey !== false) writeFileSync(path.join(cwd, 'kek.pem'), pem());
   writeFileSync(
     path.join(cwd, 'cfg.json'),
-    JSON.stringify({ rings: [{ name: 'prod', storage: { connectionString: azurite().connectionString }, container, protector: { type: 'rsa', keyFile: './kek.pem', ...(options.generate ? { generate: true } : {}) } }] }),
+    JSON.stringify({
+      rings: [
+        { name: 'prod', storage: { connectionString: azurite().connectionString }, container, protector: { type: 'rsa', keyFile: './kek.pem', ...(options.generate ? { generate: true } : {}) } },
+      ],
+    }),
   );
   const containerClient = BlobServiceClient.fromConnectionString(azurite().connectionString).getContainerClient(container);
   const blob = containerClient.getBlockBlobClient('keys.xml');
@@ -109,7 +114,9 @@ describe('#11 item 2: no write under a KEK the ring was not written with', () =>
 
     const refused = await cli('rotate', '--force');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/refusing to write: the configured key encryption key urn:ringkeeper:rsa:sha256:\S+ is not the one the ring's newest key \{[0-9a-f-]+\} is wrapped by \(urn:ringkeeper:rsa:sha256:\S+\).*--allow-new-kek/);
+    expect(refused.stderr).toMatch(
+      /refusing to write: the configured key encryption key urn:ringkeeper:rsa:sha256:\S+ is not the one the ring's newest key \{[0-9a-f-]+\} is wrapped by \(urn:ringkeeper:rsa:sha256:\S+\).*--allow-new-kek/,
+    );
     expect((await blob.getProperties()).etag).toBe(before.etag);
 
     const allowed = await cli('rotate', '--force', '--allow-new-kek');
@@ -170,7 +177,8 @@ describe('#11 item 6: CLI conventions', () => {
   it('status exits 1 when a ring shown is critical (no usable key)', async () => {
     const { blob, cli, createContainer } = configuredFolder();
     await createContainer();
-    const expired = '<?xml version="1.0" encoding="utf-8"?><repository><key id="80000000-0000-4000-8000-000000000001" version="1"><creationDate>2020-01-01T00:00:00Z</creationDate><activationDate>2020-01-01T00:00:00Z</activationDate><expirationDate>2020-04-01T00:00:00Z</expirationDate><descriptor deserializerType="x"><descriptor><encryption algorithm="AES_256_CBC" /><validation algorithm="HMACSHA256" /><masterKey xmlns:p4="http://schemas.asp.net/2015/03/dataProtection" p4:requiresEncryption="true"><value>AAAA</value></masterKey></descriptor></descriptor></key></repository>';
+    const expired =
+      '<?xml version="1.0" encoding="utf-8"?><repository><key id="80000000-0000-4000-8000-000000000001" version="1"><creationDate>2020-01-01T00:00:00Z</creationDate><activationDate>2020-01-01T00:00:00Z</activationDate><expirationDate>2020-04-01T00:00:00Z</expirationDate><descriptor deserializerType="x"><descriptor><encryption algorithm="AES_256_CBC" /><validation algorithm="HMACSHA256" /><masterKey xmlns:p4="http://schemas.asp.net/2015/03/dataProtection" p4:requiresEncryption="true"><value>AAAA</value></masterKey></descriptor></descriptor></key></repository>';
     await blob.upload(expired, expired.length);
     const status = await cli('status', '--json');
     expect(jsonLines(status.stdout)[0].health).toBe('critical');

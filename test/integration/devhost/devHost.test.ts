@@ -218,7 +218,11 @@ describe('ringkeeper dev host (fixture app)', () => {
       body: JSON.stringify({ input: JSON.stringify({ tag: 'admin' }) }),
     });
     expect(res.status).toBe(202);
-    const call = await waitFor(() => state().queue.slice(before).find((q) => (q.message as { tag?: string })?.tag === 'admin'));
+    const call = await waitFor(() =>
+      state()
+        .queue.slice(before)
+        .find((q) => (q.message as { tag?: string })?.tag === 'admin'),
+    );
     expect(call.triggerMetadata).toMatchObject({ queueTrigger: { tag: 'admin' } });
     expect((await fetch(`${host.url}/admin/functions/nope`, { method: 'POST' })).status).toBe(404);
   });

@@ -25,12 +25,7 @@ describe('route templates', () => {
 
   it('orders literal segments before parameters (ASP.NET precedence)', () => {
     const routes = ['api/keyrings/{ring}', 'api/keyrings/{*rest}', 'api/keyrings/status', 'api/keyrings/{ring:alpha}'].map(compileRoute);
-    expect(routes.sort(compareRoutes).map((r) => r.template)).toEqual([
-      'api/keyrings/status',
-      'api/keyrings/{ring:alpha}',
-      'api/keyrings/{ring}',
-      'api/keyrings/{*rest}',
-    ]);
+    expect(routes.sort(compareRoutes).map((r) => r.template)).toEqual(['api/keyrings/status', 'api/keyrings/{ring:alpha}', 'api/keyrings/{ring}', 'api/keyrings/{*rest}']);
   });
 
   it('refuses templates the host refuses', () => {

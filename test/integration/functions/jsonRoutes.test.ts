@@ -16,7 +16,13 @@ describe('the cache publish route is a JSON route', () => {
 
   it.each([['text/plain'], ['application/x-www-form-urlencoded'], [undefined]])('answers content-type %s with 415', async (type) => {
     const response = await publishCacheInstructions(
-      new HttpRequest({ method: 'POST', url: 'http://localhost/api/cache/production/instructions', params: { channel: 'production' }, body: { string: '{"refresher":"x","type":"RefreshAll"}' }, headers: type ? { 'content-type': type } : {} }),
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost/api/cache/production/instructions',
+        params: { channel: 'production' },
+        body: { string: '{"refresher":"x","type":"RefreshAll"}' },
+        headers: type ? { 'content-type': type } : {},
+      }),
       new InvocationContext({ functionName: 'publish-cache-instructions', logHandler: () => {} }),
     );
     expect(response.status).toBe(415);

@@ -99,8 +99,18 @@ describe('key ring HTTP functions', () => {
     ['an unknown property', () => rotateKeyring(request('POST', 'x', { ring: 'production' }, '{"forse":true}'), context('rotate-keyring')), 400, 'invalid_request'],
     ['immediate without force', () => rotateKeyring(request('POST', 'x', { ring: 'production' }, '{"immediate":true}'), context('rotate-keyring')), 400, 'invalid_request'],
     ['a revoke naming no key', () => revokeKeyring(request('POST', 'x', { ring: 'production' }, '{}'), context('revoke-keyring')), 400, 'invalid_request'],
-    ['a revoke naming a key and all', () => revokeKeyring(request('POST', 'x', { ring: 'production' }, '{"keyId":"00000000-0000-0000-0000-000000000001","all":true}'), context('revoke-keyring')), 400, 'invalid_request'],
-    ['a revoke of a key not in the ring', () => revokeKeyring(request('POST', 'x', { ring: 'production' }, '{"keyId":"00000000-0000-0000-0000-000000000001"}'), context('revoke-keyring')), 404, 'key_not_found'],
+    [
+      'a revoke naming a key and all',
+      () => revokeKeyring(request('POST', 'x', { ring: 'production' }, '{"keyId":"00000000-0000-0000-0000-000000000001","all":true}'), context('revoke-keyring')),
+      400,
+      'invalid_request',
+    ],
+    [
+      'a revoke of a key not in the ring',
+      () => revokeKeyring(request('POST', 'x', { ring: 'production' }, '{"keyId":"00000000-0000-0000-0000-000000000001"}'), context('revoke-keyring')),
+      404,
+      'key_not_found',
+    ],
     ['a bad "at"', () => getKeyring(request('GET', 'x?at=soon', { ring: 'production' }), context('get-keyring')), 400, 'invalid_request'],
   ])('answers %s with problem+json', async (_label, call, status, code) => {
     const response = await call();

@@ -22,7 +22,10 @@ function documentedFunctions(): Row[] {
     .split('\n')
     .slice(2)
     .map((line) => {
-      const [name, trigger, route, methods, auth] = line.split('|').slice(1, 6).map((c) => c.trim());
+      const [name, trigger, route, methods, auth] = line
+        .split('|')
+        .slice(1, 6)
+        .map((c) => c.trim());
       return { name: name!.replace(/`/g, ''), trigger: trigger!, route: route!, methods: methods!, auth: auth! };
     });
 }
@@ -38,7 +41,9 @@ async function registeredFunctions(env: Record<string, string | undefined>) {
   shim.acceptRegistrations(true);
   try {
     await loadEntryPoints(root);
-    return new Map([...shim.functions.values()].map(({ metadata }) => [metadata.name, Object.values(metadata.bindings).find((b) => (b as { direction?: string }).direction === 'in') as Record<string, unknown>]));
+    return new Map(
+      [...shim.functions.values()].map(({ metadata }) => [metadata.name, Object.values(metadata.bindings).find((b) => (b as { direction?: string }).direction === 'in') as Record<string, unknown>]),
+    );
   } finally {
     shim.release(owner);
     process.env = saved;

@@ -18,7 +18,13 @@ const kek = (name: string) => {
 const logs: string[] = [];
 const context = (functionName: string) => new InvocationContext({ functionName, invocationId: uniqueName('inv'), logHandler: (level, ...args) => logs.push(`${level} ${args.map(String).join(' ')}`) });
 const request = (ring: string, body?: string) =>
-  new HttpRequest({ method: 'POST', url: `http://localhost:7071/api/keyrings/${ring}/rewrap`, params: { ring }, body: body === undefined ? undefined : { string: body }, headers: { 'content-type': 'application/json' } });
+  new HttpRequest({
+    method: 'POST',
+    url: `http://localhost:7071/api/keyrings/${ring}/rewrap`,
+    params: { ring },
+    body: body === undefined ? undefined : { string: body },
+    headers: { 'content-type': 'application/json' },
+  });
 const bodyOf = (r: HttpResponseInit): any => r.jsonBody ?? JSON.parse(String(r.body));
 
 describe('POST /api/keyrings/{ring}/rewrap', () => {

@@ -39,7 +39,9 @@ describe('canary before every write', () => {
     const failure = await rotateRing(handle, {}, { now: () => T0 }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(CanaryFailedError);
     expect(failure).toMatchObject({ code: 'canary_failed', health: 'critical', ring: 'canary' });
-    expect((failure as Error).message).toMatch(/^ring canary is critical \(canary_failed\): new key \{[0-9a-f-]{36}\} was not written: the keyvault protector could not unwrap what it wrapped|did not give back/);
+    expect((failure as Error).message).toMatch(
+      /^ring canary is critical \(canary_failed\): new key \{[0-9a-f-]{36}\} was not written: the keyvault protector could not unwrap what it wrapped|did not give back/,
+    );
     // The wrong answer really came from the vault's unwrap, after a real wrap.
     expect(kv.requests.filter((r) => r.operation === 'unwrapkey').map((r) => r.status)).toEqual([200]);
     expect((await handle.repository.read()).etag).toBeUndefined();

@@ -29,7 +29,7 @@ const thumbprints = async (h: RingHandle) => KeyRingDocument.parse((await h.repo
 const ops = () => kv.requests.filter((r) => r.authorized).map((r) => `${r.operation} ${r.status}`);
 
 describe('certificate protector with a Key Vault certificate (CertificateClient + SecretClient against the double)', () => {
-  it('wraps to the current version, unwraps through the certificate\'s secret, follows a renewal, and rewrap finds the old version by thumbprint', async () => {
+  it("wraps to the current version, unwraps through the certificate's secret, follows a renewal, and rewrap finds the old version by thumbprint", async () => {
     const v1 = kv.createCertificate('dp');
     const container = uniqueName('kvcert');
     const handle = ring({ type: 'certificate', keyVaultCertificateId: kv.certificateId('dp') }, container);

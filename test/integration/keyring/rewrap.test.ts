@@ -137,11 +137,15 @@ describe('rewrap', () => {
     const r2 = await rewrapKeyRing(toKv);
     expect(r2.rewrapped).toHaveLength(3);
     const kvOnly = ring({ type: 'keyvault', keyId: kv.keyId('rw-cert') }, container);
-    expect((await verifyKeyRing(kvOnly)).keys.map((k) => [k.protection, k.status])).toEqual([['keyvault', 'ok'], ['keyvault', 'ok'], ['keyvault', 'ok']]);
+    expect((await verifyKeyRing(kvOnly)).keys.map((k) => [k.protection, k.status])).toEqual([
+      ['keyvault', 'ok'],
+      ['keyvault', 'ok'],
+      ['keyvault', 'ok'],
+    ]);
     expect(withoutSecrets(await text(a))).toBe(withoutSecrets(before));
   });
 
-  it('loses a race to another writer, re-reads and re-wraps again: the other writer\'s change survives', async () => {
+  it("loses a race to another writer, re-reads and re-wraps again: the other writer's change survives", async () => {
     const v1 = kv.createKey('rw-race');
     const container = uniqueName('rwrace');
     const handle = ring({ type: 'keyvault', keyId: kv.keyId('rw-race') }, container);

@@ -126,25 +126,29 @@ describe('rotation against Azurite', () => {
     const container = uniqueName('race');
     const intruder = ring(undefined, {}, container);
     let interfered = false;
-    const handle = ring(undefined, {
-      storagePolicies: [
-        {
-          create: (next) => ({
-            async sendRequest(request) {
-              // Just before our first write lands, another writer appends an element.
-              if (request.method === 'PUT' && !interfered) {
-                interfered = true;
-                const stored = await intruder.repository.read();
-                const doc = KeyRingDocument.parse(stored.content);
-                doc.append('<intruder/>');
-                await intruder.repository.write(doc.serialize(), stored.etag);
-              }
-              return next.sendRequest(request);
-            },
-          }),
-        },
-      ],
-    }, container);
+    const handle = ring(
+      undefined,
+      {
+        storagePolicies: [
+          {
+            create: (next) => ({
+              async sendRequest(request) {
+                // Just before our first write lands, another writer appends an element.
+                if (request.method === 'PUT' && !interfered) {
+                  interfered = true;
+                  const stored = await intruder.repository.read();
+                  const doc = KeyRingDocument.parse(stored.content);
+                  doc.append('<intruder/>');
+                  await intruder.repository.write(doc.serialize(), stored.etag);
+                }
+                return next.sendRequest(request);
+              },
+            }),
+          },
+        ],
+      },
+      container,
+    );
     const result = await rotateRing(handle, {}, { now: () => T0, delay: async () => {} });
     expect(result.attempts).toBe(2);
     const text = (await blobBytes(handle)).content!.toString('utf8');
@@ -157,26 +161,30 @@ describe('rotation against Azurite', () => {
     const intruder = ring(undefined, {}, container);
     const racing = new AbortController();
     let reads = 0;
-    const handle = ring(undefined, {
-      storagePolicies: [
-        {
-          create: (next) => ({
-            async sendRequest(request) {
-              if (request.method === 'GET') reads++;
-              // Another writer wins the race; the host shuts down while this one backs off.
-              if (request.method === 'PUT' && !racing.signal.aborted) {
-                const stored = await intruder.repository.read();
-                const doc = KeyRingDocument.parse(stored.content);
-                doc.append('<intruder/>');
-                await intruder.repository.write(doc.serialize(), stored.etag);
-                setTimeout(() => racing.abort(), 50);
-              }
-              return next.sendRequest(request);
-            },
-          }),
-        },
-      ],
-    }, container);
+    const handle = ring(
+      undefined,
+      {
+        storagePolicies: [
+          {
+            create: (next) => ({
+              async sendRequest(request) {
+                if (request.method === 'GET') reads++;
+                // Another writer wins the race; the host shuts down while this one backs off.
+                if (request.method === 'PUT' && !racing.signal.aborted) {
+                  const stored = await intruder.repository.read();
+                  const doc = KeyRingDocument.parse(stored.content);
+                  doc.append('<intruder/>');
+                  await intruder.repository.write(doc.serialize(), stored.etag);
+                  setTimeout(() => racing.abort(), 50);
+                }
+                return next.sendRequest(request);
+              },
+            }),
+          },
+        ],
+      },
+      container,
+    );
     const started = Date.now();
     const backingOff = rotateRing(handle, {}, { now: () => T0, abortSignal: racing.signal, delay: (_attempt, options) => delay(60_000, options) });
     await expect(backingOff).rejects.toBeInstanceOf(AbortError);
@@ -187,18 +195,22 @@ describe('rotation against Azurite', () => {
 
     // Aborted while reading: the plan is made (and the key wrapped) but nothing is written.
     const shutdown = new AbortController();
-    const reader = ring(undefined, {
-      storagePolicies: [
-        {
-          create: (next) => ({
-            sendRequest(request) {
-              if (request.method === 'GET') shutdown.abort();
-              return next.sendRequest(request);
-            },
-          }),
-        },
-      ],
-    }, uniqueName('abort'));
+    const reader = ring(
+      undefined,
+      {
+        storagePolicies: [
+          {
+            create: (next) => ({
+              sendRequest(request) {
+                if (request.method === 'GET') shutdown.abort();
+                return next.sendRequest(request);
+              },
+            }),
+          },
+        ],
+      },
+      uniqueName('abort'),
+    );
     await expect(rotateRing(reader, {}, { now: () => T0, abortSignal: shutdown.signal })).rejects.toBeInstanceOf(AbortError);
     expect((await blobBytes(reader)).etag).toBeUndefined();
     await expect(rotateRing(reader, {}, { now: () => T0, abortSignal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);

@@ -77,7 +77,10 @@ describe('GET /api/health', () => {
     expect(status).toBe(503);
     const reasons = body.rings[0].reasons;
     // stale_kek (#9): the key is wrapped by another KEK than the configured one, which status names too.
-    expect(reasons.map((r: any) => [r.code, r.severity])).toEqual([['stale_kek', 'warning'], ['protector_cannot_unwrap', 'critical']]);
+    expect(reasons.map((r: any) => [r.code, r.severity])).toEqual([
+      ['stale_kek', 'warning'],
+      ['protector_cannot_unwrap', 'critical'],
+    ]);
     expect(JSON.stringify(body)).not.toMatch(/BEGIN|PRIVATE/);
   });
 

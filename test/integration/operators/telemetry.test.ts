@@ -56,7 +56,10 @@ describe('telemetry records through the Functions log', () => {
     await BlobServiceClient.fromConnectionString(azurite().connectionString).getContainerClient(broken).getBlockBlobClient('keys.xml').upload('<repository><key', 16);
     process.env.RINGKEEPER_CONFIG_JSON = JSON.stringify({
       storage: { connectionString: azurite().connectionString },
-      rings: [{ name: 'good', container: good, protector: { type: 'rsa', keyFile } }, { name: 'broken', container: broken, protector: { type: 'rsa', keyFile } }],
+      rings: [
+        { name: 'good', container: good, protector: { type: 'rsa', keyFile } },
+        { name: 'broken', container: broken, protector: { type: 'rsa', keyFile } },
+      ],
     });
     await expect(rotateKeyrings({ isPastDue: false, schedule: { adjustForDST: true } } as never, context('rotate-keyrings'))).rejects.toThrow(/rotation failed for 1 of 2 rings: broken/);
     const [ok, failed] = records();
@@ -71,7 +74,13 @@ describe('telemetry records through the Functions log', () => {
 
     // A revocation by HTTP: the revoked key's id, and the replacement written with it.
     const response = await revokeKeyring(
-      new HttpRequest({ method: 'POST', url: 'http://localhost/api/keyrings/good/revoke', params: { ring: 'good' }, headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify({ keyId: ok.keyId }) } }),
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost/api/keyrings/good/revoke',
+        params: { ring: 'good' },
+        headers: { 'content-type': 'application/json' },
+        body: { string: JSON.stringify({ keyId: ok.keyId }) },
+      }),
       context('revoke-keyring'),
     );
     expect(response.status).toBe(200);
@@ -92,7 +101,11 @@ describe('telemetry records through the Functions log', () => {
 
     it('are counted per operation as the vault saw them', async () => {
       kv.createKey('telemetry');
-      const config = parseConfig({ storage: { connectionString: azurite().connectionString }, rings: [{ name: 'kv', container: uniqueName('tel-kv'), protector: { type: 'keyvault', keyId: kv.keyId('telemetry') } }] }, 'test', work);
+      const config = parseConfig(
+        { storage: { connectionString: azurite().connectionString }, rings: [{ name: 'kv', container: uniqueName('tel-kv'), protector: { type: 'keyvault', keyId: kv.keyId('telemetry') } }] },
+        'test',
+        work,
+      );
       const counters = createRequestCounters();
       const credential: TokenCredential = { getToken: async (): Promise<AccessToken> => ({ token: kv.acceptedTokens[0]!, expiresOnTimestamp: Date.now() + 3_600_000 }) };
       const [handle] = openRings(config, {
@@ -115,7 +128,11 @@ describe('telemetry records through the Functions log', () => {
   it('fan-out batches, janitor runs and the operators timer write records and the lag and key gauges', async () => {
     const cache = cacheSetup();
     const container = uniqueName('tel-metrics');
-    const config = { storage: { connectionString: azurite().connectionString }, rings: [{ name: 'metrics', container, protector: { type: 'rsa', keyFile } }], cache: { ...cache.raw, storage: undefined } };
+    const config = {
+      storage: { connectionString: azurite().connectionString },
+      rings: [{ name: 'metrics', container, protector: { type: 'rsa', keyFile } }],
+      cache: { ...cache.raw, storage: undefined },
+    };
     process.env.RINGKEEPER_CONFIG_JSON = JSON.stringify(config);
     const [handle] = openRings(parseConfig(config, 'test', work));
     const created = Date.now() - 10 * DAY;

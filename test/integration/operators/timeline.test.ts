@@ -20,7 +20,9 @@ function rowsOf(svg: string): Array<[string, boolean]> {
 
 /** The ids the picture marks as the key apps use now and after propagation. */
 function marked(svg: string, mark: 'default-now' | 'default-later'): string[] {
-  return keyGroups(svg).filter((g) => elementChildren(g).some((c) => attribute(c, 'class') === `mark-${mark}`)).map((g) => attribute(g, 'data-key-id')!);
+  return keyGroups(svg)
+    .filter((g) => elementChildren(g).some((c) => attribute(c, 'class') === `mark-${mark}`))
+    .map((g) => attribute(g, 'data-key-id')!);
 }
 
 describe('the timeline picture from the CLI and the HTTP API', () => {

@@ -15,13 +15,16 @@ beforeAll(() => {
 const secretElement = (xml: string) => parseXml(xml).root;
 
 describe('certificate protector (createKeyProtector)', () => {
-  it('reads the PFX password from the named setting, round-trips, and decrypts an old certificate\'s secret through decryptionCertificates', async () => {
+  it("reads the PFX password from the named setting, round-trips, and decrypts an old certificate's secret through decryptionCertificates", async () => {
     const env = { DP_CERT_PASSWORD: 's3cret' };
     const old = createKeyProtector({ type: 'certificate', pemFile: previous.pemFile }, { storageIsEmulator: false, env });
     const oldSecret = await old.protect(masterKeyXml(Buffer.alloc(64, 1)));
     expect(oldSecret).toMatch(/^<encryptedSecret decryptorType="Microsoft\.AspNetCore\.DataProtection\.XmlEncryption\.EncryptedXmlDecryptor, /);
 
-    const renewed = createKeyProtector({ type: 'certificate', pfxFile: current.pfxFile, passwordSetting: 'DP_CERT_PASSWORD', decryptionCertificates: [{ pemFile: previous.pemFile }] }, { storageIsEmulator: false, env });
+    const renewed = createKeyProtector(
+      { type: 'certificate', pfxFile: current.pfxFile, passwordSetting: 'DP_CERT_PASSWORD', decryptionCertificates: [{ pemFile: previous.pemFile }] },
+      { storageIsEmulator: false, env },
+    );
     const plaintext = masterKeyXml(Buffer.alloc(64, 2));
     expect(await renewed.unprotect(secretElement(await renewed.protect(plaintext)))).toBe(plaintext);
     expect(await renewed.unprotect(secretElement(oldSecret))).toBe(masterKeyXml(Buffer.alloc(64, 1)));

@@ -23,7 +23,9 @@ describe('parseCacheConfig', () => {
 
   it('falls back to AzureWebJobsStorage and accepts its own storage', () => {
     expect(parseCacheConfig({ channels: [{ name: 'p' }] }, 'c').storage).toEqual({ connection: 'AzureWebJobsStorage' });
-    expect(parseCacheConfig({ channels: [{ name: 'p' }], storage: { connectionString: 'UseDevelopmentStorage=true' } }, 'c', { connection: 'X' }).storage).toEqual({ connectionString: 'UseDevelopmentStorage=true' });
+    expect(parseCacheConfig({ channels: [{ name: 'p' }], storage: { connectionString: 'UseDevelopmentStorage=true' } }, 'c', { connection: 'X' }).storage).toEqual({
+      connectionString: 'UseDevelopmentStorage=true',
+    });
   });
 
   const errors: Array<[unknown, string]> = [

@@ -10,7 +10,11 @@ describe('decideCatchUp (Umbraco cold-boot rules, counted in journal entries)', 
     ['one over the threshold cold-boots', { lastApplied: 40, head: 1041, nextExists: true, threshold: 1000 }, { action: 'cold-boot', reason: 'too-far-behind', skipTo: 1041 }],
     ['next entry pruned cold-boots', { lastApplied: 5, head: 9, nextExists: false, threshold: 1000 }, { action: 'cold-boot', reason: 'journal-pruned', skipTo: 9 }],
     ['journal behind the front-end (wiped) cold-boots', { lastApplied: 50, head: 3, nextExists: true, threshold: 1000 }, { action: 'cold-boot', reason: 'journal-reset', skipTo: 3 }],
-    ['zero position with entries replays (not Umbraco rule b: position 0 is a real position here)', { lastApplied: 0, head: 2, nextExists: true, threshold: 1000 }, { action: 'replay', from: 1, to: 2 }],
+    [
+      'zero position with entries replays (not Umbraco rule b: position 0 is a real position here)',
+      { lastApplied: 0, head: 2, nextExists: true, threshold: 1000 },
+      { action: 'replay', from: 1, to: 2 },
+    ],
   ];
   it.each(cases)('%s', (_, input, expected) => {
     expect(decideCatchUp(input)).toEqual(expected);

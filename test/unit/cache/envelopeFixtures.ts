@@ -3,8 +3,24 @@ import { randomUUID } from 'node:crypto';
 const base = () => ({ version: 2, id: '3f2b8a1e-9c1d-4f5e-8a7b-6c5d4e3f2a1b', channel: 'production', origin: 'WEB01//LM/W3SVC/2/ROOT [P72/D2] EAB28404', createdAt: '2024-05-01T10:00:00.000Z' });
 
 /** Real Umbraco v8 rows (reference) and generic instructions. */
-export const UMBRACO_USER = { RefreshType: 3, RefresherId: 'e057af6d-2ee6-41f4-8045-3694010f0aa6', GuidId: '00000000-0000-0000-0000-000000000000', IntId: 0, JsonIds: '[1]', JsonIdCount: 1, JsonPayload: null };
-export const UMBRACO_CONTENT_TYPE = { RefreshType: 4, RefresherId: '6902e22c-9c10-483c-91f3-66b7cae9e2f5', GuidId: '00000000-0000-0000-0000-000000000000', IntId: 0, JsonIds: null, JsonIdCount: 1, JsonPayload: '[{"Alias":"homePage","Id":1052}]' };
+export const UMBRACO_USER = {
+  RefreshType: 3,
+  RefresherId: 'e057af6d-2ee6-41f4-8045-3694010f0aa6',
+  GuidId: '00000000-0000-0000-0000-000000000000',
+  IntId: 0,
+  JsonIds: '[1]',
+  JsonIdCount: 1,
+  JsonPayload: null,
+};
+export const UMBRACO_CONTENT_TYPE = {
+  RefreshType: 4,
+  RefresherId: '6902e22c-9c10-483c-91f3-66b7cae9e2f5',
+  GuidId: '00000000-0000-0000-0000-000000000000',
+  IntId: 0,
+  JsonIds: null,
+  JsonIdCount: 1,
+  JsonPayload: '[{"Alias":"homePage","Id":1052}]',
+};
 
 export const VALID: Array<[string, unknown]> = [
   ['umbraco RefreshByIds row', { ...base(), instructions: [UMBRACO_USER] }],

@@ -14,7 +14,30 @@ const schema = JSON.parse(readFileSync(path.resolve(__dirname, '../../../docs/ca
 function matches(value: unknown, s: Schema | boolean): boolean {
   if (s === true || (typeof s === 'object' && Object.keys(s).filter((k) => k !== 'description').length === 0)) return true;
   if (s === false) return false;
-  const known = ['$schema', '$id', 'title', 'description', '$defs', 'type', 'required', 'additionalProperties', 'properties', 'const', 'pattern', 'maxLength', 'minLength', 'format', 'items', 'minItems', 'maxItems', '$ref', 'oneOf', 'enum', 'minimum', 'maximum'];
+  const known = [
+    '$schema',
+    '$id',
+    'title',
+    'description',
+    '$defs',
+    'type',
+    'required',
+    'additionalProperties',
+    'properties',
+    'const',
+    'pattern',
+    'maxLength',
+    'minLength',
+    'format',
+    'items',
+    'minItems',
+    'maxItems',
+    '$ref',
+    'oneOf',
+    'enum',
+    'minimum',
+    'maximum',
+  ];
   for (const k of Object.keys(s)) if (!known.includes(k)) throw new Error(`evaluator does not know keyword ${k}`);
   if (s.$ref) return matches(value, resolve(s.$ref as string));
   if (s.oneOf) return (s.oneOf as Schema[]).filter((sub) => matches(value, sub)).length === 1;
@@ -52,14 +75,22 @@ function matches(value: unknown, s: Schema | boolean): boolean {
 
 function typeOk(value: unknown, t: string): boolean {
   switch (t) {
-    case 'object': return typeof value === 'object' && value !== null && !Array.isArray(value);
-    case 'array': return Array.isArray(value);
-    case 'string': return typeof value === 'string';
-    case 'integer': return Number.isInteger(value);
-    case 'number': return typeof value === 'number';
-    case 'null': return value === null;
-    case 'boolean': return typeof value === 'boolean';
-    default: throw new Error(`type ${t}`);
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number';
+    case 'null':
+      return value === null;
+    case 'boolean':
+      return typeof value === 'boolean';
+    default:
+      throw new Error(`type ${t}`);
   }
 }
 

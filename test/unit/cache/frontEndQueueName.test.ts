@@ -5,12 +5,17 @@ import { QUEUE_NAME_PATTERN, frontEndQueueName, frontEndQueuePrefix } from '../.
 describe('frontEndQueueName', () => {
   it('is always a valid Azure queue name under the channel prefix, whatever the instance id', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 300 }), fc.constantFrom('production', 'staging', 'a', 'x'.repeat(24), 'prod-eu-2'), fc.constantFrom('rkfe', 'a', 'abcdefghij'), (instance, channel, prefix) => {
-        const name = frontEndQueueName(prefix, channel, instance);
-        expect(name).toMatch(QUEUE_NAME_PATTERN);
-        expect(name.length).toBeLessThanOrEqual(63);
-        expect(name.startsWith(frontEndQueuePrefix(prefix, channel))).toBe(true);
-      }),
+      fc.property(
+        fc.string({ maxLength: 300 }),
+        fc.constantFrom('production', 'staging', 'a', 'x'.repeat(24), 'prod-eu-2'),
+        fc.constantFrom('rkfe', 'a', 'abcdefghij'),
+        (instance, channel, prefix) => {
+          const name = frontEndQueueName(prefix, channel, instance);
+          expect(name).toMatch(QUEUE_NAME_PATTERN);
+          expect(name.length).toBeLessThanOrEqual(63);
+          expect(name.startsWith(frontEndQueuePrefix(prefix, channel))).toBe(true);
+        },
+      ),
     );
   });
 

@@ -6,7 +6,20 @@ describe('parseJournalBatch', () => {
   const envelope = VALID[3]![1] as { id: string; channel: string };
   const other = { ...envelope, id: '11111111-2222-4333-8444-555555555555' };
   const batch = (overrides: Record<string, unknown> = {}) =>
-    JSON.stringify({ version: 2, channel: 'production', first: 7, last: 8, previous: 4, batchId: '6f1c0f3e-0d7e-4c1b-9f51-0a3a1c1c2b3d', journaledAt: '2024-05-01T10:00:00.123Z', entries: [{ sequence: 7, envelope }, { sequence: 8, envelope: other }], ...overrides });
+    JSON.stringify({
+      version: 2,
+      channel: 'production',
+      first: 7,
+      last: 8,
+      previous: 4,
+      batchId: '6f1c0f3e-0d7e-4c1b-9f51-0a3a1c1c2b3d',
+      journaledAt: '2024-05-01T10:00:00.123Z',
+      entries: [
+        { sequence: 7, envelope },
+        { sequence: 8, envelope: other },
+      ],
+      ...overrides,
+    });
 
   it('accepts a batch whose entries tile first..last', () => {
     expect(parseJournalBatch(batch(), 'production', 7)).toMatchObject({ first: 7, last: 8, entries: [{ sequence: 7 }, { sequence: 8 }] });
@@ -26,9 +39,39 @@ describe('parseJournalBatch', () => {
     ['a journaledAt without a zone', batch({ journaledAt: '2024-05-01T10:00:00' }), 7, /journaledAt must be an RFC 3339 date-time/],
     ['a journaledAt Date.parse would take', batch({ journaledAt: 'May 1, 2024' }), 7, /journaledAt must be an RFC 3339 date-time/],
     ['too few entries', batch({ last: 9 }), 7, /must hold 3 entries/],
-    ['a hole in the sequences', batch({ entries: [{ sequence: 7, envelope }, { sequence: 9, envelope: other }] }), 7, /entries\[1\] must have sequence 8/],
-    ['a repeated id', batch({ entries: [{ sequence: 7, envelope }, { sequence: 8, envelope }] }), 7, /repeats envelope id/],
-    ['an invalid envelope', batch({ entries: [{ sequence: 7, envelope }, { sequence: 8, envelope: { ...other, version: 1 } }] }), 7, /entries\[1\]/],
+    [
+      'a hole in the sequences',
+      batch({
+        entries: [
+          { sequence: 7, envelope },
+          { sequence: 9, envelope: other },
+        ],
+      }),
+      7,
+      /entries\[1\] must have sequence 8/,
+    ],
+    [
+      'a repeated id',
+      batch({
+        entries: [
+          { sequence: 7, envelope },
+          { sequence: 8, envelope },
+        ],
+      }),
+      7,
+      /repeats envelope id/,
+    ],
+    [
+      'an invalid envelope',
+      batch({
+        entries: [
+          { sequence: 7, envelope },
+          { sequence: 8, envelope: { ...other, version: 1 } },
+        ],
+      }),
+      7,
+      /entries\[1\]/,
+    ],
   ])('refuses %s', (_, text, first, problem) => {
     const channel = _ === 'another channel' ? 'staging' : 'production';
     expect(parseJournalBatch(text, channel, first)).toMatch(problem);

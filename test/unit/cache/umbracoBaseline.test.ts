@@ -4,7 +4,7 @@ import { simulateUmbracoBaseline, summarise, sweepSvg, type StepResult } from '.
 /** Rows published at `rate` per second for `seconds`, each visible 10 ms after its publish started. */
 const rows = (rate: number, seconds: number) => Array.from({ length: rate * seconds }, (_, i) => ({ start: (i * 1000) / rate, inserted: (i * 1000) / rate + 10 }));
 
-describe('the bench\'s Umbraco-style baseline (virtual time)', () => {
+describe("the bench's Umbraco-style baseline (virtual time)", () => {
   it('keeps up below 20 rows/s: latency is the wait for the next 5 s poll', () => {
     const r = simulateUmbracoBaseline(rows(10, 10), 1, 0, 10, () => 0.5); // polls at 2.5 s, 7.5 s, 12.5 s
     expect(r.sustained).toBe(10);
@@ -24,7 +24,13 @@ describe('the bench\'s Umbraco-style baseline (virtual time)', () => {
 
 describe('the sweep summary and picture', () => {
   const step = (offered: number, rep: number, p99: number, sustained: number): StepResult => ({
-    frontEnds: 10, offered, rep, seconds: 8, published: offered * 8, sustained, complete: true,
+    frontEnds: 10,
+    offered,
+    rep,
+    seconds: 8,
+    published: offered * 8,
+    sustained,
+    complete: true,
     push: { p50: p99 / 2, p95: p99 * 0.9, p99, max: p99, samples: 100 },
     requestsPerEnvelope: { publish: 0.1 * rep, fanOut: 0.2, perFrontEnd: 0.05 },
     umbracoBaseline: { latency: { p50: 2500, p95: 4800, p99: 4950, max: 5000, samples: 100 }, sustained: 20, requestsPerEnvelopePerServer: 0.01 },

@@ -8,7 +8,14 @@ import { UMBRACO_CONTENT_TYPE, UMBRACO_USER, VALID } from './envelopeFixtures';
 
 describe('validateEnvelope error messages name the field', () => {
   it('lists every problem with its path', () => {
-    const result = validateEnvelope({ version: 2, channel: 'Prod', instructions: [{ RefreshType: 9, RefresherId: 'x' }, { refresher: 'a', type: 'Nope', ids: [true] }] });
+    const result = validateEnvelope({
+      version: 2,
+      channel: 'Prod',
+      instructions: [
+        { RefreshType: 9, RefresherId: 'x' },
+        { refresher: 'a', type: 'Nope', ids: [true] },
+      ],
+    });
     expect(result.ok).toBe(false);
     const errors = (result as { errors: string[] }).errors;
     expect(errors).toEqual([
@@ -40,7 +47,10 @@ describe('validateEnvelope reads JsonIds content', () => {
 describe('toEnvelope', () => {
   const defaults = { channel: 'production', origin: 'cli', now: () => new Date('2024-01-02T03:04:05.000Z'), newId: () => '11111111-2222-4333-8444-555555555555' };
   it('wraps instructions and fills defaults', () => {
-    expect(toEnvelope([UMBRACO_USER], defaults)).toEqual({ ok: true, envelope: { version: 2, id: '11111111-2222-4333-8444-555555555555', channel: 'production', origin: 'cli', createdAt: '2024-01-02T03:04:05.000Z', instructions: [UMBRACO_USER] } });
+    expect(toEnvelope([UMBRACO_USER], defaults)).toEqual({
+      ok: true,
+      envelope: { version: 2, id: '11111111-2222-4333-8444-555555555555', channel: 'production', origin: 'cli', createdAt: '2024-01-02T03:04:05.000Z', instructions: [UMBRACO_USER] },
+    });
     expect(toEnvelope(UMBRACO_CONTENT_TYPE, defaults)).toMatchObject({ ok: true, envelope: { instructions: [UMBRACO_CONTENT_TYPE] } });
     expect(toEnvelope({ instructions: [{ refresher: 'x', type: 0 }], origin: 'mine' }, defaults)).toMatchObject({ ok: true, envelope: { origin: 'mine' } });
   });
@@ -58,8 +68,13 @@ describe('front-end messages and metadata', () => {
   const envelope = VALID[3]![1] as { channel: string; id: string };
   it('accepts whole batches with exactly one of entries, inJournal, void, in ascending order', () => {
     const msg = (...batches: unknown[]) => JSON.stringify({ version: 2, channel: 'production', batches });
-    const entries = [{ sequence: 3, envelope }, { sequence: 4, envelope: { ...envelope, id: '11111111-2222-4333-8444-555555555555' } }];
-    expect(parseFrontEndMessage(msg({ first: 3, last: 4, entries }, { first: 5, last: 5, inJournal: true }, { first: 6, last: 9, void: true }))).toMatchObject({ batches: [{ first: 3, entries }, { inJournal: true }, { void: true }] });
+    const entries = [
+      { sequence: 3, envelope },
+      { sequence: 4, envelope: { ...envelope, id: '11111111-2222-4333-8444-555555555555' } },
+    ];
+    expect(parseFrontEndMessage(msg({ first: 3, last: 4, entries }, { first: 5, last: 5, inJournal: true }, { first: 6, last: 9, void: true }))).toMatchObject({
+      batches: [{ first: 3, entries }, { inJournal: true }, { void: true }],
+    });
     expect(parseFrontEndMessage(msg({ first: 3, last: 3, void: true, inJournal: true }))).toMatch(/batches\[0\]: exactly one/);
     expect(parseFrontEndMessage(msg({ first: 3, last: 3, void: true }, { first: -1, last: 3, void: true }))).toMatch(/batches\[1\]: first/);
     expect(parseFrontEndMessage(msg({ first: 5, last: 5, void: true }, { first: 3, last: 4, entries }))).toMatch(/ascending/);

@@ -8,10 +8,23 @@ const parse = (protector: unknown) => parseConfig(withProtector(protector), 'c',
 
 describe('certificate protector configuration', () => {
   it('accepts a PFX (with a password setting), a PEM file and a Key Vault certificate, and decryptionCertificates on every protector', () => {
-    expect(parse({ type: 'certificate', pfxFile: 'dp.pfx', passwordSetting: 'DP_CERT_PASSWORD' })).toEqual({ type: 'certificate', pfxFile: path.resolve('/etc/rk/dp.pfx'), passwordSetting: 'DP_CERT_PASSWORD' });
+    expect(parse({ type: 'certificate', pfxFile: 'dp.pfx', passwordSetting: 'DP_CERT_PASSWORD' })).toEqual({
+      type: 'certificate',
+      pfxFile: path.resolve('/etc/rk/dp.pfx'),
+      passwordSetting: 'DP_CERT_PASSWORD',
+    });
     expect(parse({ type: 'certificate', pemFile: 'dp.pem' })).toEqual({ type: 'certificate', pemFile: path.resolve('/etc/rk/dp.pem') });
-    expect(parse({ type: 'certificate', keyVaultCertificateId: 'https://kv.vault.azure.net/certificates/dp/' })).toEqual({ type: 'certificate', keyVaultCertificateId: 'https://kv.vault.azure.net/certificates/dp' });
-    expect(parse({ type: 'keyvault', keyId: 'https://kv.vault.azure.net/keys/dp', decryptionCertificates: [{ pfxFile: 'old.pfx' }, { keyVaultCertificateId: 'https://kv.vault.azure.net/certificates/old/0123456789abcdef0123456789abcdef' }] })).toEqual({
+    expect(parse({ type: 'certificate', keyVaultCertificateId: 'https://kv.vault.azure.net/certificates/dp/' })).toEqual({
+      type: 'certificate',
+      keyVaultCertificateId: 'https://kv.vault.azure.net/certificates/dp',
+    });
+    expect(
+      parse({
+        type: 'keyvault',
+        keyId: 'https://kv.vault.azure.net/keys/dp',
+        decryptionCertificates: [{ pfxFile: 'old.pfx' }, { keyVaultCertificateId: 'https://kv.vault.azure.net/certificates/old/0123456789abcdef0123456789abcdef' }],
+      }),
+    ).toEqual({
       type: 'keyvault',
       keyId: 'https://kv.vault.azure.net/keys/dp',
       decryptionCertificates: [{ pfxFile: path.resolve('/etc/rk/old.pfx') }, { keyVaultCertificateId: 'https://kv.vault.azure.net/certificates/old/0123456789abcdef0123456789abcdef' }],

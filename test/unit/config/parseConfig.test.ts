@@ -4,7 +4,13 @@ import { resolveStorage } from '../../../shared/azure/storageConnection';
 import { ConfigError } from '../../../shared/config/ConfigError';
 import { parseConfig } from '../../../shared/config/parseConfig';
 
-const ring = (extra: Record<string, unknown> = {}) => ({ name: 'production', storage: { connectionString: 'UseDevelopmentStorage=true' }, container: 'dp-production', protector: { type: 'rsa', keyFile: 'kek.pem' }, ...extra });
+const ring = (extra: Record<string, unknown> = {}) => ({
+  name: 'production',
+  storage: { connectionString: 'UseDevelopmentStorage=true' },
+  container: 'dp-production',
+  protector: { type: 'rsa', keyFile: 'kek.pem' },
+  ...extra,
+});
 
 describe('parseConfig', () => {
   it('accepts every documented form and fills defaults', () => {
@@ -12,7 +18,12 @@ describe('parseConfig', () => {
       {
         storage: { connection: 'AzureWebJobsStorage' },
         rings: [
-          { name: 'production', blobUri: 'https://acct.blob.core.windows.net/dp-production/keys.xml', protector: { type: 'keyvault', keyId: 'https://kv.vault.azure.net/keys/dp/' }, policy: { keyLifetimeDays: 30, renewBeforeDays: 5, retentionDays: 60 } },
+          {
+            name: 'production',
+            blobUri: 'https://acct.blob.core.windows.net/dp-production/keys.xml',
+            protector: { type: 'keyvault', keyId: 'https://kv.vault.azure.net/keys/dp/' },
+            policy: { keyLifetimeDays: 30, renewBeforeDays: 5, retentionDays: 60 },
+          },
           { name: 'staging', container: 'dp-staging', protector: { type: 'rsa', keyFile: 'keys/kek.pem', generate: true } },
           { name: 'dev', storage: { blobServiceUri: 'https://dev.blob.core.windows.net' }, container: 'dp-dev', blob: 'ring/keys.xml', protector: { type: 'none', allowUnencrypted: true } },
         ],

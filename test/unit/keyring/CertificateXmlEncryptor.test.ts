@@ -74,7 +74,7 @@ describe('EncryptedXml format (CertificateXmlEncryptor / EncryptedXmlDecryptor)'
     expect(decryptWithCertificate(parseXml(xml).root, keyFor(credential))).toBe(plaintext.toString('utf8'));
   });
 
-  it('refuses without the named certificate\'s private key, and with a tampered wrapped key', () => {
+  it("refuses without the named certificate's private key, and with a tampered wrapped key", () => {
     const other = credentialFromPem(readFileSync(makeTestCertificate('other').pemFile, 'utf8'), 'other');
     const xml = encryptWithCertificate(masterKeyXml(), credential);
     expect(() => decryptWithCertificate(parseXml(xml).root, keyFor(other))).toThrow(new RegExp(`certificate ${credential.thumbprint}, whose private key is not configured`));

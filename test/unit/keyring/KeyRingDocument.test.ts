@@ -66,7 +66,11 @@ describe('KeyRingDocument.parse', () => {
 
   // Issue #11 item 8(e): readable by ASP.NET Core, refused with the reason ringkeeper will not write them.
   it.each([
-    ['UTF-16 with a BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(fixture.toString('utf8').replace('encoding="utf-8"', 'encoding="utf-16"'), 'utf16le')]), /encoded in UTF-16 \(little-endian\) \(byte order mark FF FE\)/],
+    [
+      'UTF-16 with a BOM',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(fixture.toString('utf8').replace('encoding="utf-8"', 'encoding="utf-16"'), 'utf16le')]),
+      /encoded in UTF-16 \(little-endian\) \(byte order mark FF FE\)/,
+    ],
     ['ISO-8859-1', Buffer.from(fixture.toString('utf8').replace('encoding="utf-8"', 'encoding="ISO-8859-1"'), 'latin1'), /declares encoding="ISO-8859-1"/],
   ])('refuses a ring in %s, saying ASP.NET Core can read it and why ringkeeper will not write it', (_label, content, what) => {
     let error: KeyRingFormatError | undefined;
@@ -117,9 +121,17 @@ describe('KeyRingDocument.parse', () => {
       Buffer.from(`<repository>${keyXml(KEY_ID, dates, masterKeyXml())}${keyXml(KEY_ID.toUpperCase(), dates, masterKeyXml())}</repository>`),
       /<key id="3D6D01FD-.*"> at line 1: the key \{3d6d01fd-c0e7-44ae-82dd-013b996b4093\} already exists in the key ring/,
     ],
-    ['a revocation with an invalid id (XmlKeyManagerTests: FormatException)', Buffer.from(`<repository>${revocationXml(KEY_ID, 0, 'x').replace(KEY_ID, '{invalid}')}</repository>`), /<revocation> at line 1: <key id="\{invalid\}"> is neither a GUID nor "\*"/],
+    [
+      'a revocation with an invalid id (XmlKeyManagerTests: FormatException)',
+      Buffer.from(`<repository>${revocationXml(KEY_ID, 0, 'x').replace(KEY_ID, '{invalid}')}</repository>`),
+      /<revocation> at line 1: <key id="\{invalid\}"> is neither a GUID nor "\*"/,
+    ],
     ['a mass revocation without a date', Buffer.from('<repository><revocation version="1"><key id="*"/></revocation></repository>'), /revokes all keys but has no <revocationDate>/],
-    ['a mass revocation with a bad date', Buffer.from('<repository><revocation version="1"><revocationDate>soon</revocationDate><key id="*"/></revocation></repository>'), /<revocationDate> "soon" is not an xsd:dateTime/],
+    [
+      'a mass revocation with a bad date',
+      Buffer.from('<repository><revocation version="1"><revocationDate>soon</revocationDate><key id="*"/></revocation></repository>'),
+      /<revocationDate> "soon" is not an xsd:dateTime/,
+    ],
     ['a revocation without a key', Buffer.from('<repository><revocation version="1"><revocationDate>2015-01-01T00:00:00Z</revocationDate></revocation></repository>'), /has no <key id=/],
   ])('refuses %s with an error naming the element and the problem', (_label, content, message) => {
     expect(() => KeyRingDocument.parse(content)).toThrow(KeyRingFormatError);
@@ -143,7 +155,11 @@ describe('KeyRingDocument.parse', () => {
   });
 
   it('reads a single-key revocation without a readable date, as XmlKeyManager does', () => {
-    const doc = KeyRingDocument.parse(Buffer.from(`<repository>${keyXml(KEY_ID, dates, masterKeyXml())}<revocation version="1"><revocationDate>yesterday</revocationDate><key id="${KEY_ID}" /></revocation><revocation version="1"><key id="${KEY_ID}" /></revocation></repository>`));
+    const doc = KeyRingDocument.parse(
+      Buffer.from(
+        `<repository>${keyXml(KEY_ID, dates, masterKeyXml())}<revocation version="1"><revocationDate>yesterday</revocationDate><key id="${KEY_ID}" /></revocation><revocation version="1"><key id="${KEY_ID}" /></revocation></repository>`,
+      ),
+    );
     expect(doc.ring.revocations.map((r) => [r.keyId, r.revocationDate])).toEqual([
       [KEY_ID, undefined],
       [KEY_ID, undefined],
@@ -157,14 +173,21 @@ describe('KeyRingDocument.parse', () => {
   });
 
   it('recognises how each key is protected', () => {
-    const secret = (decryptorType: string, inner: string) =>
-      `<encryptedSecret decryptorType="${decryptorType}" xmlns="http://schemas.asp.net/2015/03/dataProtection">${inner}</encryptedSecret>`;
+    const secret = (decryptorType: string, inner: string) => `<encryptedSecret decryptorType="${decryptorType}" xmlns="http://schemas.asp.net/2015/03/dataProtection">${inner}</encryptedSecret>`;
     const ids = ['00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-000000000004'];
     const xml =
       '<repository>' +
-      keyXml(ids[0]!, dates, secret('Azure.Extensions.AspNetCore.DataProtection.Keys.AzureKeyVaultXmlDecryptor, X', '<encryptedKey xmlns=""><kid>https://v.vault.azure.net/keys/k/1</kid></encryptedKey>')) +
+      keyXml(
+        ids[0]!,
+        dates,
+        secret('Azure.Extensions.AspNetCore.DataProtection.Keys.AzureKeyVaultXmlDecryptor, X', '<encryptedKey xmlns=""><kid>https://v.vault.azure.net/keys/k/1</kid></encryptedKey>'),
+      ) +
       keyXml(ids[1]!, dates, secret('Azure.Extensions.AspNetCore.DataProtection.Keys.AzureKeyVaultXmlDecryptor, X', '<encryptedKey xmlns=""><kid>urn:ringkeeper:rsa:sha256:abc</kid></encryptedKey>')) +
-      keyXml(ids[2]!, dates, secret('Microsoft.AspNetCore.DataProtection.XmlEncryption.EncryptedXmlDecryptor, Microsoft.AspNetCore.DataProtection', '<EncryptedData xmlns="http://www.w3.org/2001/04/xmlenc#"/>')) +
+      keyXml(
+        ids[2]!,
+        dates,
+        secret('Microsoft.AspNetCore.DataProtection.XmlEncryption.EncryptedXmlDecryptor, Microsoft.AspNetCore.DataProtection', '<EncryptedData xmlns="http://www.w3.org/2001/04/xmlenc#"/>'),
+      ) +
       keyXml(ids[3]!, dates, masterKeyXml()) +
       '</repository>';
     expect(KeyRingDocument.parse(Buffer.from(xml)).ring.keys.map((k) => [k.protection, k.kid])).toEqual([
@@ -209,7 +232,11 @@ describe('KeyRingDocument.serialize', () => {
 
 describe('new elements', () => {
   it('writes a key exactly as XmlKeyManager.CreateNewKey builds it', () => {
-    const xml = keyXml('00000000-0000-0000-0000-0000000000aa', { creationDate: Date.UTC(2030, 0, 1, 12), activationDate: Date.UTC(2030, 0, 3, 12, 0, 0, 250), expirationDate: Date.UTC(2030, 3, 3) }, '<SECRET />');
+    const xml = keyXml(
+      '00000000-0000-0000-0000-0000000000aa',
+      { creationDate: Date.UTC(2030, 0, 1, 12), activationDate: Date.UTC(2030, 0, 3, 12, 0, 0, 250), expirationDate: Date.UTC(2030, 3, 3) },
+      '<SECRET />',
+    );
     expect(xml).toBe(
       '<key id="00000000-0000-0000-0000-0000000000aa" version="1"><creationDate>2030-01-01T12:00:00Z</creationDate><activationDate>2030-01-03T12:00:00.25Z</activationDate>' +
         '<expirationDate>2030-04-03T00:00:00Z</expirationDate><descriptor deserializerType="Microsoft.AspNetCore.DataProtection.AuthenticatedEncryption.ConfigurationModel.AuthenticatedEncryptorDescriptorDeserializer, Microsoft.AspNetCore.DataProtection, Version=8.0.0.0, Culture=neutral, PublicKeyToken=adb9793829ddae60">' +

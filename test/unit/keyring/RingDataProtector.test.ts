@@ -35,7 +35,13 @@ const elements = [
   key(OLD, NOW - 120 * DAY, NOW - 120 * DAY, NOW - 30 * DAY), // expired
   key(CURRENT, NOW - 40 * DAY, NOW - 30 * DAY, NOW + 60 * DAY),
   // Revoked, and its secret is garbage: a revoked key must be refused before its secret is read.
-  key(REVOKED, NOW - 50 * DAY, NOW - 50 * DAY, NOW + 40 * DAY, '<encryptedSecret decryptorType="x" xmlns="http://schemas.asp.net/2015/03/dataProtection"><encryptedKey xmlns=""><kid>k</kid><key>AA==</key><iv>AA==</iv><value>AA==</value></encryptedKey></encryptedSecret>'),
+  key(
+    REVOKED,
+    NOW - 50 * DAY,
+    NOW - 50 * DAY,
+    NOW + 40 * DAY,
+    '<encryptedSecret decryptorType="x" xmlns="http://schemas.asp.net/2015/03/dataProtection"><encryptedKey xmlns=""><kid>k</kid><key>AA==</key><iv>AA==</iv><value>AA==</value></encryptedKey></encryptedSecret>',
+  ),
   revocationXml(REVOKED, NOW - 1 * DAY, 'compromised'),
 ];
 

@@ -19,7 +19,10 @@ describe('locatePayloadKey', () => {
   it('names the slot whose ring holds the key', () => {
     const found = locatePayloadKey(STAGING, [production, staging], NOW);
     expect(found.unprotectsIn).toEqual(['staging']);
-    expect(found.rings.map((r) => [r.ring, r.state])).toEqual([['production', 'absent'], ['staging', 'present']]);
+    expect(found.rings.map((r) => [r.ring, r.state])).toEqual([
+      ['production', 'absent'],
+      ['staging', 'present'],
+    ]);
     expect(found.findings).toEqual(['not in ring production, present in ring staging: this payload was issued by the staging slot']);
     expect(found.rings[1]).toMatchObject({ isDefault: true, revoked: false, expired: false, notYetActive: false });
   });

@@ -9,7 +9,15 @@ const queues = (instructionsAge = 0, rejected: Partial<CacheStatus['rejected']> 
 });
 
 const fe = (instance: string, over: Partial<FrontEndStatus> = {}): FrontEndStatus => ({
-  instance, queueName: `rkfe-production-${instance}`, heartbeat: '2026-11-25T12:00:00.000Z', live: true, waiting: 0, position: 10, behind: 0, lagSeconds: 0, ...over,
+  instance,
+  queueName: `rkfe-production-${instance}`,
+  heartbeat: '2026-11-25T12:00:00.000Z',
+  live: true,
+  waiting: 0,
+  position: 10,
+  behind: 0,
+  lagSeconds: 0,
+  ...over,
 });
 const channel = (frontEnds: FrontEndStatus[], over: Partial<ChannelStatus> = {}): ChannelStatus => ({ channel: 'production', head: 10, frontEnds, ...over });
 
@@ -39,8 +47,19 @@ describe('channelHealth', () => {
 
 describe('ringHealth', () => {
   const status = (problems: RingStatus['problems']): RingStatus => ({
-    ring: 'production', location: 'x', etag: '"1"', now: '2026-11-25T12:00:00Z', defaultKey: 'k', resolution: 'default', defaultKeyAfterPropagation: 'k',
-    keys: [], revocations: [], unreadableKeys: [], unknownElements: 0, health: 'ok', problems,
+    ring: 'production',
+    location: 'x',
+    etag: '"1"',
+    now: '2026-11-25T12:00:00Z',
+    defaultKey: 'k',
+    resolution: 'default',
+    defaultKeyAfterPropagation: 'k',
+    keys: [],
+    revocations: [],
+    unreadableKeys: [],
+    unknownElements: 0,
+    health: 'ok',
+    problems,
   });
 
   it("keeps status's problems (codes and severities) and adds keys in use that cannot be unwrapped", () => {
@@ -49,7 +68,10 @@ describe('ringHealth', () => {
       { id: 'j', protection: 'rsa', status: 'ok' },
     ]);
     expect(result.health).toBe('critical');
-    expect(result.reasons.map((r) => [r.code, r.severity])).toEqual([['rotation_due', 'warning'], ['protector_cannot_unwrap', 'critical']]);
+    expect(result.reasons.map((r) => [r.code, r.severity])).toEqual([
+      ['rotation_due', 'warning'],
+      ['protector_cannot_unwrap', 'critical'],
+    ]);
     expect(result.reasons[1]!.message).toContain('{k}');
   });
 

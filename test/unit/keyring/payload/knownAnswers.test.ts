@@ -54,9 +54,7 @@ describe('SP800-108 CTR HMACSHA512 (SP800_108Tests)', () => {
 
 describe('ManagedAuthenticatedEncryptor (AES-256-CBC + HMACSHA256)', () => {
   it('has the 66-byte context header of AES_256_CBC + HMACSHA256', () => {
-    expect(CONTEXT_HEADER.toString('hex')).toBe(
-      '000000000020000000100000002000000020ea10387ac9273b7fd5321177776f1530f946d3c71d60dd7b287366d81cb03fe5e5a701fa16f1554f1581fddd576ce844',
-    );
+    expect(CONTEXT_HEADER.toString('hex')).toBe('000000000020000000100000002000000020ea10387ac9273b7fd5321177776f1530f946d3c71d60dd7b287366d81cb03fe5e5a701fa16f1554f1581fddd576ce844');
   });
 
   // ManagedAuthenticatedEncryptorTests.Encrypt_KnownKey: key modifier 00..0f and IV 10..1f from SequentialGenRandom.

@@ -417,9 +417,7 @@ describe('compareKeyIds, resolutionBoundaries, firstGap', () => {
    */
   function findDefaultKeyReference(keys: readonly ResolvableKey[], now: number): { defaultKey?: ResolvableKey; fallbackKey?: ResolvableKey } {
     const maxActivationDate = now + 5 * MINUTE;
-    const preferredDefaultKey = keys
-      .filter((key) => key.activationDate <= maxActivationDate)
-      .sort((a, b) => b.activationDate - a.activationDate || guidCompareTo(a.id, b.id))[0];
+    const preferredDefaultKey = keys.filter((key) => key.activationDate <= maxActivationDate).sort((a, b) => b.activationDate - a.activationDate || guidCompareTo(a.id, b.id))[0];
     if (preferredDefaultKey !== undefined) {
       const isExpired = preferredDefaultKey.expirationDate <= now; // KeyBase.IsExpired(now)
       if (!preferredDefaultKey.revoked && !isExpired) return { defaultKey: preferredDefaultKey };
@@ -427,7 +425,10 @@ describe('compareKeyIds, resolutionBoundaries, firstGap', () => {
     const maxCreationDate = now - 2 * DAY;
     const source = keys.filter((key) => !key.revoked);
     const fallbackKey = [
-      ...source.filter((key) => key !== preferredDefaultKey).filter((key) => key.creationDate <= maxCreationDate).sort((a, b) => b.creationDate - a.creationDate),
+      ...source
+        .filter((key) => key !== preferredDefaultKey)
+        .filter((key) => key.creationDate <= maxCreationDate)
+        .sort((a, b) => b.creationDate - a.creationDate),
       ...source.filter((key) => key.creationDate > maxCreationDate).sort((a, b) => a.creationDate - b.creationDate),
     ][0];
     return { fallbackKey };

@@ -153,7 +153,7 @@ describe('planRotation: table', () => {
     expect(defaultKeyAt(after, activation)).toBe(n!.id);
   });
 
-  it('a run inside the bootstrap key\'s propagation window writes no further key (the only key expired long ago)', () => {
+  it("a run inside the bootstrap key's propagation window writes no further key (the only key expired long ago)", () => {
     // 10.0.12 prefers the most recent activation: the bootstrap key is the default at once, so the
     // timer runs every 6 h afterwards find nothing to do.
     let ring = ringOf([keyEntry(ID.older, NOW - 100 * DAY, NOW - 100 * DAY, NOW - 10 * DAY)]);
@@ -291,11 +291,7 @@ function tryPlan(ring: KeyRing, now: number, settings: PolicySettings, request =
   }
 }
 
-const arbRequest = fc.oneof(
-  { arbitrary: fc.constant({}), weight: 4 },
-  { arbitrary: fc.constant({ force: true }), weight: 1 },
-  { arbitrary: fc.constant({ force: true, immediate: true }), weight: 1 },
-);
+const arbRequest = fc.oneof({ arbitrary: fc.constant({}), weight: 4 }, { arbitrary: fc.constant({ force: true }), weight: 1 }, { arbitrary: fc.constant({ force: true, immediate: true }), weight: 1 });
 
 function describeSpec(spec: RingSpec, settings: PolicySettings): string {
   const d = (ms: number) => `${(ms / DAY).toFixed(4)}d`;
@@ -390,7 +386,12 @@ describe('planRotation: properties', () => {
           deletedIds.add(c.key.id);
         }
         // Every key expired before the cutoff is deleted.
-        expect([...deletedIds].sort()).toEqual(ring.keys.filter((k) => k.expirationDate < cutoff).map((k) => k.id).sort());
+        expect([...deletedIds].sort()).toEqual(
+          ring.keys
+            .filter((k) => k.expirationDate < cutoff)
+            .map((k) => k.id)
+            .sort(),
+        );
         // The default key now is never deleted.
         const d = defaultKeyAt(ring, spec.now);
         if (d) expect(deletedIds.has(d)).toBe(false);
@@ -454,7 +455,10 @@ describe('planRotation: properties', () => {
             const plan = planRotation(ring, now, settings);
             for (const c of createdKeys(plan)) {
               if (run === 0) expect(c.reason).toBe('bootstrap');
-              else expect(c.dates.activationDate, `run ${run} at t0 + ${((now - t0) / DAY).toFixed(4)} d created an early key (${c.reason})`).toBeGreaterThanOrEqual(c.dates.creationDate + KEY_PROPAGATION_WINDOW);
+              else
+                expect(c.dates.activationDate, `run ${run} at t0 + ${((now - t0) / DAY).toFixed(4)} d created an early key (${c.reason})`).toBeGreaterThanOrEqual(
+                  c.dates.creationDate + KEY_PROPAGATION_WINDOW,
+                );
             }
             if (run > 0) expect(plan.warnings, `run ${run} at t0 + ${((now - t0) / DAY).toFixed(4)} d`).toEqual([]);
             ring = applyPlan(ring, plan);

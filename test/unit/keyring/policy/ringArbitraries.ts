@@ -88,11 +88,7 @@ export interface KeySpec {
 
 const arbKeySpec: fc.Arbitrary<Omit<KeySpec, 'id'>> = fc.record({
   created: fc.oneof({ arbitrary: arbOffset.map((o) => -Math.abs(o)), weight: 4 }, { arbitrary: arbOffset, weight: 1 }),
-  activationDelay: fc.oneof(
-    { arbitrary: fc.constantFrom(0, 2 * DAY, 5 * MINUTE), weight: 2 },
-    { arbitrary: arbOffset.map(Math.abs), weight: 2 },
-    { arbitrary: arbOffset, weight: 1 },
-  ),
+  activationDelay: fc.oneof({ arbitrary: fc.constantFrom(0, 2 * DAY, 5 * MINUTE), weight: 2 }, { arbitrary: arbOffset.map(Math.abs), weight: 2 }, { arbitrary: arbOffset, weight: 1 }),
   lifetime: arbLifetime,
   revoked: fc.boolean(),
   revokedAt: arbOffset,
@@ -145,7 +141,13 @@ export function arbSettings(options: { retention?: boolean } = {}): fc.Arbitrary
       fc.record({
         keyLifetime: fc.constant(lifetimeHours * HOUR),
         renewBefore: fc.integer({ min: 3 * 24, max: lifetimeHours - 24 }).map((h) => h * HOUR),
-        retention: options.retention === false ? fc.constant(undefined) : fc.option(fc.integer({ min: 0, max: 120 }).map((d) => d * DAY), { nil: undefined }),
+        retention:
+          options.retention === false
+            ? fc.constant(undefined)
+            : fc.option(
+                fc.integer({ min: 0, max: 120 }).map((d) => d * DAY),
+                { nil: undefined },
+              ),
       }),
     )
     .map((s) => (s.retention === undefined ? { keyLifetime: s.keyLifetime, renewBefore: s.renewBefore } : s));

@@ -3,16 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DAY } from '../../../../shared/keyring/dotnetDate';
 import { isRevoked, mostRecentMassRevocation, REVOKE_ALL } from '../../../../shared/keyring/KeyRing';
 import { ringStatus } from '../../../../shared/keyring/keyRingStatus';
-import {
-  DEFAULT_POLICY,
-  defaultKeyAt,
-  MASS_REVOCATION_MARGIN,
-  planRepair,
-  planRevocation,
-  planRotation,
-  PolicyError,
-  reasonProblem,
-} from '../../../../shared/keyring/policy/RotationPolicy';
+import { DEFAULT_POLICY, defaultKeyAt, MASS_REVOCATION_MARGIN, planRepair, planRevocation, planRotation, PolicyError, reasonProblem } from '../../../../shared/keyring/policy/RotationPolicy';
 import { applyPlan, arbRingSpec, arbSettings, buildRing, createdKeys, keyEntry, revocation, ringOf } from './ringArbitraries';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');

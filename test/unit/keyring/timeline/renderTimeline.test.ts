@@ -160,14 +160,23 @@ describe('renderTimeline', () => {
     const ring = ringOf([keyEntry(EXPIRED, NOW - 300 * DAY, NOW - 300 * DAY, NOW - 200 * DAY), keyEntry(ACTIVE, NOW - 200 * DAY, NOW - 200 * DAY, NOW - 100 * DAY)]);
     const root = parse(renderTimeline(ring, NOW));
     expect(keyRows(root).map((r) => attribute(r, 'data-key-id'))).toEqual([EXPIRED]);
-    expect(attribute(descendants(root).find((e) => attribute(e, 'class') === 'collapsed')!, 'data-count')).toBe('1');
+    expect(
+      attribute(
+        descendants(root).find((e) => attribute(e, 'class') === 'collapsed')!,
+        'data-count',
+      ),
+    ).toBe('1');
   });
 
   it('names its hatch pattern after the ring, so several pictures can share one HTML page', () => {
     const ids = ['production', 'staging'].map((name) => {
       const root = parse(renderTimeline(fourKeyRing(), NOW, { ringName: name }));
       const pattern = descendants(root).find((e) => e.localName === 'pattern')!;
-      const fills = new Set(descendants(root).filter((e) => (attribute(e, 'fill') ?? '').startsWith('url(')).map((e) => attribute(e, 'fill')));
+      const fills = new Set(
+        descendants(root)
+          .filter((e) => (attribute(e, 'fill') ?? '').startsWith('url('))
+          .map((e) => attribute(e, 'fill')),
+      );
       expect([...fills]).toEqual([`url(#${attribute(pattern, 'id')})`]);
       return attribute(pattern, 'id');
     });
