@@ -359,6 +359,14 @@ const mutations: Mutation[] = [
     expect: /may send to cache-instructions, whose fan-out accepts directly enqueued envelopes/,
   },
   {
+    name: 'host account without container soft delete',
+    file: 'modules/storage.bicep',
+    from: 'containerDeleteRetentionPolicy: { enabled: true, days: 7 }',
+    to: 'containerDeleteRetentionPolicy: { enabled: false }',
+    check: channels,
+    expect: /container soft delete is off/,
+  },
+  {
     name: "every slot subscribes to production's channel",
     file: 'main.bicep',
     from: '      channelName: ringName\n',

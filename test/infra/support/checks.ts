@@ -436,6 +436,9 @@ export function checkCacheChannelIsolation(d: EvaluationResult, expectedRings: s
       if (a !== b && `${b}/`.startsWith(`${a}/`)) v.push(`journal prefix of ${a} also matches ${b}'s paths`);
     }
   }
+  // Web identities hold the journal container's unconditionable container Actions (delete included).
+  const hostBlobs = byType(d, 'Microsoft.Storage/storageAccounts/blobServices').find((b) => b.name === `${host.name}/default`);
+  if (hostBlobs?.body.properties?.containerDeleteRetentionPolicy?.enabled !== true) v.push(`${host.name}: container soft delete is off, so a deleted cache journal cannot be restored`);
   const all = assignments(d);
   for (const w of webIdentities(d)) {
     const r = w.ring;
