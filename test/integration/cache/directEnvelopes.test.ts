@@ -31,6 +31,11 @@ async function drainCounting(ctx: CacheContext) {
   return { attempts: [...attempts.values()], outcomes };
 }
 
+/** The publisher moves head.json in the background; snapshots are taken once it is final. */
+async function headHintAt(ctx: CacheContext, last: number): Promise<void> {
+  await waitFor(async () => (await ctx.journal.readHint('production'))?.last === last, 5_000, 'the head hint (written in the background)');
+}
+
 async function frontEndQueueEmpty(ctx: CacheContext): Promise<boolean> {
   const queues = await listFrontEnds(ctx, 'production', new Date());
   const counts = await Promise.all(queues.map(async (f) => (await ctx.queueService.getQueueClient(f.queueName).getProperties()).approximateMessagesCount));
@@ -61,6 +66,7 @@ describe('cache: what a sender on the shared instructions queue can do (Azurite)
     await ctx.journal.container.getBlockBlobClient(`production/claims/${claimed.id}.json`).upload(claimText, Buffer.byteLength(claimText));
     await queue.sendMessage(encodeQueueMessage({ version: 2, claimCheck: { blob: `production/claims/${claimed.id}.json` } }));
     await publisher.publish(generic(5), { channel: 'production' });
+    await headHintAt(ctx, 2);
     const before = await journalSnapshot(ctx);
 
     const { attempts, outcomes } = await drainCounting(ctx);
@@ -92,6 +98,7 @@ describe('cache: what a sender on the shared instructions queue can do (Azurite)
     await publisher.publish(generic(2), { channel: 'production' });
     await fanOutPump(ctx).drain();
     await waitFor(() => fe.applied.length === 2, 20_000, 'the published batches');
+    await headHintAt(ctx, 2);
     const before = await journalSnapshot(ctx);
 
     // What anyone who may send to the instructions queue can forge for production: real extents
