@@ -255,6 +255,7 @@ module cacheAccess 'modules/cache-access.bicep' = [
       hostStorageAccountName: names.hostStorage
       journalContainerName: cacheJournalContainerName
       frontEndQueuePrefix: cacheFrontEndQueuePrefix
+      instructionsQueueName: cacheInstructionsQueueName
       // See keyRingAccess: a principal ID is known only once its identity exists.
       #disable-next-line what-if-short-circuiting
       subscriberPrincipalId: webPrincipalIds[i]

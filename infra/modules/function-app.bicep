@@ -71,6 +71,9 @@ var ringkeeperConfig = {
   cache: {
     channels: configChannels
     instructionsQueue: cacheInstructionsQueueName
+    // Web apps may send to the instructions queue (notices of their own batches): a directly enqueued
+    // envelope would be journaled for whatever channel it names, so only notices are accepted.
+    acceptDirectEnvelopes: false
   }
 }
 

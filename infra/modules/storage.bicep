@@ -55,9 +55,14 @@ resource hostAccount 'Microsoft.Storage/storageAccounts@2026-06-01' = {
   properties: secureBaseline
 }
 
+// Web identities hold Storage Blob Data Contributor on the cache journal container, whose container
+// Actions (delete included) no condition can limit: a deleted journal container stays restorable.
 resource hostBlobService 'Microsoft.Storage/storageAccounts/blobServices@2026-06-01' = {
   parent: hostAccount
   name: 'default'
+  properties: {
+    containerDeleteRetentionPolicy: { enabled: true, days: 7 }
+  }
 }
 
 resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' = {

@@ -82,6 +82,15 @@ export class CacheFanOut {
     const log = invocation.log ?? silentLog;
     const options = { channels: this.ctx.channels, maxEnvelopeBytes: this.ctx.config.maxEnvelopeBytes };
     let message: ClassifiedMessage = classifyInstructionMessage(input, options);
+    if (!this.ctx.config.acceptDirectEnvelopes && (message.kind === 'envelope' || message.kind === 'claim')) {
+      // Checked before the claim blob is opened: a refused claim check reads nothing.
+      const what = message.kind === 'claim' ? `a claim check (${message.blob})` : `an envelope of channel ${message.envelope.channel}`;
+      message = {
+        kind: 'rejected',
+        code: 'direct_envelope_refused',
+        reason: `${what} was enqueued directly, and this fan-out accepts only notices of journaled batches (cache.acceptDirectEnvelopes is false); publish through the journal instead`,
+      };
+    }
     if (message.kind === 'claim') message = await this.openClaim(message.blob, message.channel, options);
     switch (message.kind) {
       case 'rejected':

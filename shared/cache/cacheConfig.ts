@@ -33,6 +33,13 @@ export interface CacheConfig {
   coldBootThreshold: number;
   /** Largest accepted envelope in UTF-8 bytes of JSON. */
   maxEnvelopeBytes: number;
+  /**
+   * Whether the fan-out journals envelopes (and claim checks) enqueued directly on the instructions
+   * queue. The fan-out journals them for the channel the envelope names, so anyone who may send to the
+   * shared queue could publish to every channel; false rejects them (`direct_envelope_refused`) and
+   * leaves only notices, which can only announce batches already in the journal.
+   */
+  acceptDirectEnvelopes: boolean;
 }
 
 export const CACHE_DEFAULTS = {
@@ -45,6 +52,7 @@ export const CACHE_DEFAULTS = {
   idempotencyMinutes: 10,
   coldBootThreshold: 1000,
   maxEnvelopeBytes: MAX_ENVELOPE_BYTES,
+  acceptDirectEnvelopes: true,
 } as const;
 
 const KEYS = [
@@ -59,6 +67,7 @@ const KEYS = [
   'idempotencyMinutes',
   'coldBootThreshold',
   'maxEnvelopeBytes',
+  'acceptDirectEnvelopes',
 ];
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const PREFIX = /^(?=.{1,10}$)[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -110,6 +119,9 @@ export function parseCacheConfig(raw: unknown, where: string, defaultStorage?: S
   const maxEnvelopeBytes = num(c.maxEnvelopeBytes, `${where}.maxEnvelopeBytes`, CACHE_DEFAULTS.maxEnvelopeBytes, 1024, true);
   if (maxEnvelopeBytes > 4 * 1024 * 1024) throw new ConfigError(`${where}.maxEnvelopeBytes`, 'must be at most 4194304 (4 MiB)');
 
+  if (c.acceptDirectEnvelopes !== undefined && typeof c.acceptDirectEnvelopes !== 'boolean') throw new ConfigError(`${where}.acceptDirectEnvelopes`, 'must be true or false');
+  const acceptDirectEnvelopes = c.acceptDirectEnvelopes ?? CACHE_DEFAULTS.acceptDirectEnvelopes;
+
   const storage = c.storage === undefined ? (defaultStorage ?? { connection: 'AzureWebJobsStorage' }) : storageReference(c.storage, `${where}.storage`);
   return {
     storage,
@@ -124,6 +136,7 @@ export function parseCacheConfig(raw: unknown, where: string, defaultStorage?: S
     idempotencyMinutes,
     coldBootThreshold,
     maxEnvelopeBytes,
+    acceptDirectEnvelopes,
   };
 }
 

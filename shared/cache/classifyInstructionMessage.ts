@@ -12,7 +12,8 @@ export type RejectionCode =
   | 'claim_not_found'
   | 'unknown_channel'
   | 'envelope_too_large'
-  | 'journal_entry_not_found';
+  | 'journal_entry_not_found'
+  | 'direct_envelope_refused';
 
 export interface Rejection {
   kind: 'rejected';

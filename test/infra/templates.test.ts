@@ -122,7 +122,7 @@ describe.each(cases)('infra evaluated with $label', ({ slots, rings: expected })
 });
 
 describe('infra: adding a slot is a one-parameter change', () => {
-  it("adding 'qa' adds exactly its container, key, slot and six role assignments (four for its ring, two for its channel)", async () => {
+  it("adding 'qa' adds exactly its container, key, slot and eight role assignments (four for its ring, four for its channel)", async () => {
     const before = await evaluateMain();
     const after = await evaluateMain({ slots: ['staging', 'qa'] });
     const ids = (d: EvaluationResult) => new Set(d.resources.map((r) => r.id));
@@ -135,6 +135,8 @@ describe('infra: adding a slot is a one-parameter change', () => {
       'Microsoft.KeyVault/vaults/keys:dp-kek-qa',
       'Microsoft.Storage/storageAccounts/blobServices/containers:dp-qa',
       'Microsoft.Web/sites/slots:qa',
+      'roleAssignment@cache-instructions',
+      'roleAssignment@cache-journal',
       'roleAssignment@cache-journal',
       'roleAssignment@dp-kek-qa',
       'roleAssignment@dp-kek-qa',

@@ -1,7 +1,7 @@
 /**
  * Azure role assignment conditions (ABAC, conditionVersion 2.0), the subset infra/ writes:
  * `ActionMatches{'…'}`, `SubOperationMatches{'…'}`, `@Resource[…]`/`@Request[…]` with `StringStartsWith`
- * or `StringEquals`, `!`/`NOT`, `AND`, `OR` and parentheses (conditions-format.md). Tests use it to ask
+ * `StringEquals` or `StringNotEquals`, `!`/`NOT`, `AND`, `OR` and parentheses (conditions-format.md). Tests use it to ask
  * "would this request be allowed?" of the exact condition string a deployment would carry.
  * Anything else throws, so an unfamiliar condition can never pass by accident.
  */
@@ -87,6 +87,8 @@ export function evaluateCondition(condition: string, request: AbacRequest): bool
       const [a, b] = [actual.toLowerCase(), value.text.toLowerCase()];
       if (op.text === 'StringStartsWith') return a.startsWith(b);
       if (op.text === 'StringEquals') return a === b;
+      // Exact here: folding case would make a negated comparison refuse more than Azure does.
+      if (op.text === 'StringNotEquals') return actual !== value.text;
       throw new Error(`condition: unsupported operator ${op.text}`);
     }
     throw new Error(`condition: unexpected ${t.text}`);

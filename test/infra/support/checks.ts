@@ -19,6 +19,7 @@ export const DOCUMENTED_ROLES = {
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
   storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+  storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a',
   keyVaultCryptoServiceEncryptionUser: 'e147488a-f6f5-4113-8e2d-b22465e65bf6',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
 } as const;
@@ -351,7 +352,9 @@ export function checkGeneratedConfig(d: EvaluationResult, expectedRings: string[
   const c = generatedConfig(d);
   if (JSON.stringify(c.storage) !== JSON.stringify({ connection: 'AzureWebJobsStorage' })) v.push(`storage is ${JSON.stringify(c.storage)}`);
   if (JSON.stringify(c.rings.map((r) => r.name)) !== JSON.stringify(expectedRings)) v.push(`rings are ${c.rings.map((r) => r.name)}`);
-  if (JSON.stringify(Object.keys(c.cache).sort()) !== JSON.stringify(['channels', 'instructionsQueue'])) v.push(`cache has ${Object.keys(c.cache)}`);
+  if (JSON.stringify(Object.keys(c.cache).sort()) !== JSON.stringify(['acceptDirectEnvelopes', 'channels', 'instructionsQueue'])) v.push(`cache has ${Object.keys(c.cache)}`);
+  // Web identities may send to the shared instructions queue: only notices may be accepted there.
+  if (c.cache.acceptDirectEnvelopes !== false) v.push(`cache.acceptDirectEnvelopes is ${c.cache.acceptDirectEnvelopes}: any web identity could publish to every channel`);
   if (JSON.stringify(c.cache.channels) !== JSON.stringify(expectedRings.map((name) => ({ name })))) v.push(`channels are ${JSON.stringify(c.cache.channels)}`);
   const web = new Map(webIdentities(d).map((w) => [w.ring, appSettings(w.resource)]));
   for (const r of c.rings) {
@@ -378,7 +381,12 @@ export function hostStorage(d: EvaluationResult): EvaluatedResource | undefined 
 }
 
 const QUEUE_MESSAGE_ACTIONS = ['read', 'write', 'delete', 'add/action', 'process/action'].map((a) => `Microsoft.Storage/storageAccounts/queueServices/queues/messages/${a}`);
-const BLOB_READ = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read';
+const BLOB_ACTION = (a: string) => `Microsoft.Storage/storageAccounts/blobServices/containers/blobs/${a}`;
+const BLOB_READ = BLOB_ACTION('read');
+/** The DataActions of Storage Blob Data Contributor (built-in roles reference): what its condition must confine. */
+const BLOB_WRITES = [BLOB_ACTION('write'), BLOB_ACTION('add/action')];
+const BLOB_OTHERS = [BLOB_READ, BLOB_ACTION('delete'), BLOB_ACTION('move/action')];
+const CONTAINER_NAME = '@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name]';
 const QUEUE_NAME = '@Resource[Microsoft.Storage/storageAccounts/queueServices/queues:name]';
 const BLOB_PATH = '@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path]';
 const BLOB_PREFIX = '@Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:prefix]';
@@ -387,6 +395,7 @@ const FRONT_END_PREFIX = 'rkfe';
 const queueRequests = (queue: string): AbacRequest[] => QUEUE_MESSAGE_ACTIONS.map((action) => ({ action, attributes: { [QUEUE_NAME]: queue } }));
 const readBlob = (blob: string): AbacRequest => ({ action: BLOB_READ, attributes: { [BLOB_PATH]: blob } });
 const listBlobs = (prefix: string | undefined): AbacRequest => ({ action: BLOB_READ, subOperation: 'Blob.List', attributes: prefix === undefined ? {} : { [BLOB_PREFIX]: prefix } });
+const blobRequest = (action: string, container: string, blob: string): AbacRequest => ({ action, attributes: { [CONTAINER_NAME]: container, [BLOB_PATH]: blob } });
 
 /** What a subscriber of `channel` touches (cache-protocol.md; claim checks under `<channel>/claims/`). */
 function subscriberQueues(channel: string): string[] {
@@ -394,6 +403,14 @@ function subscriberQueues(channel: string): string[] {
 }
 function journalBlobs(channel: string): string[] {
   return [`${channel}/head.json`, `${channel}/seq/${'1'.padStart(20, '0')}.json`, `${channel}/ids/0f0e.json`, `${channel}/claims/c1.json`];
+}
+/** What a publisher of `channel` writes (CachePublisher: batches and head hint; Ringkeeper.Umbraco: the scheduling lease). */
+function publisherBlobs(channel: string): string[] {
+  return [`${channel}/seq/${'1'.padStart(20, '0')}.json`, `${channel}/seq/${'9007199254740991'.padStart(20, '0')}.json`, `${channel}/head.json`, `${channel}/scheduling-publisher.lease`];
+}
+/** Paths of its own channel a publisher must not write: near misses of the granted ones. */
+function notPublisherBlobs(channel: string): string[] {
+  return [`${channel}/claims/c1.json`, `${channel}/ids/0f0e.json`, `${channel}/head.json.bak`, `${channel}/head.jsonx/seq/1`, `${channel}/scheduling-publisher.lease2`, `${channel}/seqx/1.json`, `${channel}/seq`, `${channel}/other.json`, `${channel}`];
 }
 
 /**
@@ -419,6 +436,9 @@ export function checkCacheChannelIsolation(d: EvaluationResult, expectedRings: s
       if (a !== b && `${b}/`.startsWith(`${a}/`)) v.push(`journal prefix of ${a} also matches ${b}'s paths`);
     }
   }
+  // Web identities hold the journal container's unconditionable container Actions (delete included).
+  const hostBlobs = byType(d, 'Microsoft.Storage/storageAccounts/blobServices').find((b) => b.name === `${host.name}/default`);
+  if (hostBlobs?.body.properties?.containerDeleteRetentionPolicy?.enabled !== true) v.push(`${host.name}: container soft delete is off, so a deleted cache journal cannot be restored`);
   const all = assignments(d);
   for (const w of webIdentities(d)) {
     const r = w.ring;
@@ -431,12 +451,24 @@ export function checkCacheChannelIsolation(d: EvaluationResult, expectedRings: s
       v.push(`${r}: ${STICKY.cacheJournalContainer}=${s[STICKY.cacheJournalContainer]} names no container in the host account`);
       continue;
     }
+    const instructions = byType(d, 'Microsoft.Storage/storageAccounts/queueServices/queues').find((q) => q.name === `${host.name}/default/${config.cache.instructionsQueue}`);
+    if (!instructions) {
+      v.push(`${r}: the instructions queue ${config.cache.instructionsQueue} is not deployed in ${host.name}`);
+      continue;
+    }
     const mine = all.filter((a) => a.principal === w.resource.id && (covers(host.id, a.scope) || covers(a.scope, host.id)));
     const queueRole = mine.filter((a) => a.scope === host.id && a.role === DOCUMENTED_ROLES.storageQueueDataContributor);
     const journalRole = mine.filter((a) => a.scope === journal.id && a.role === DOCUMENTED_ROLES.storageBlobDataReader);
-    for (const a of mine) if (!queueRole.includes(a) && !journalRole.includes(a)) v.push(`${r}: unexpected ${a.roleName ?? a.role} on ${a.scope}`);
+    const writerRole = mine.filter((a) => a.scope === journal.id && a.role === DOCUMENTED_ROLES.storageBlobDataContributor);
+    const senderRole = mine.filter((a) => a.scope === instructions.id && a.role === DOCUMENTED_ROLES.storageQueueDataMessageSender);
+    const expectedRoles = [queueRole, journalRole, writerRole, senderRole];
+    for (const a of mine) if (!expectedRoles.some((e) => e.includes(a))) v.push(`${r}: unexpected ${a.roleName ?? a.role} on ${a.scope}`);
     if (queueRole.length !== 1) v.push(`${r}: expected one storageQueueDataContributor on the host account, found ${queueRole.length}`);
     if (journalRole.length !== 1) v.push(`${r}: expected one storageBlobDataReader on ${journal.name}, found ${journalRole.length}`);
+    if (writerRole.length !== 1) v.push(`${r}: expected one storageBlobDataContributor on ${journal.name}, found ${writerRole.length}`);
+    if (senderRole.length !== 1) v.push(`${r}: expected one storageQueueDataMessageSender on ${instructions.name}, found ${senderRole.length}`);
+    // Sending to the shared queue is confined by what the fan-out accepts there, not by a condition.
+    if (senderRole.length > 0 && config.cache.acceptDirectEnvelopes !== false) v.push(`${r}: may send to ${config.cache.instructionsQueue}, whose fan-out accepts directly enqueued envelopes for every channel`);
     const others = [...channels.filter((c) => c !== r), `${r}qa`, `${r}0`, `x${r}`];
     const allowed = (a: Assignment, req: AbacRequest) => {
       const p = a.resource.body.properties ?? {};
@@ -455,6 +487,23 @@ export function checkCacheChannelIsolation(d: EvaluationResult, expectedRings: s
       for (const p of [`${r}/`, `${r}/seq/`]) if (!allowed(a, listBlobs(p))) v.push(`${r}: listing its own prefix ${p} is refused`);
       for (const b of [...others.flatMap(journalBlobs), 'claims/c1.json']) if (allowed(a, readBlob(b))) v.push(`${r}: may read ${b}, which is not its own`);
       for (const p of [undefined, '', r, 'claims/', ...others.map((o) => `${o}/`)]) if (allowed(a, listBlobs(p))) v.push(`${r}: may list prefix ${JSON.stringify(p)}, which is not only its own`);
+    }
+    const container = s[STICKY.cacheJournalContainer]!;
+    for (const a of writerRole) {
+      for (const action of BLOB_WRITES) {
+        for (const b of publisherBlobs(r)) if (!allowed(a, blobRequest(action, container, b))) v.push(`${r}: ${action} refused on its own ${b}`);
+        for (const b of [...notPublisherBlobs(r), ...others.flatMap((o) => [...publisherBlobs(o), ...journalBlobs(o)]), 'claims/c1.json', `seq/${'1'.padStart(20, '0')}.json`, 'head.json', `/${r}/head.json`]) {
+          if (allowed(a, blobRequest(action, container, b))) v.push(`${r}: ${action} allowed on ${b}, which it must not write`);
+        }
+      }
+      // Read comes from the reader assignment (with its own condition); delete and move from nobody.
+      for (const action of BLOB_OTHERS) {
+        for (const b of [...publisherBlobs(r), ...journalBlobs(r), ...others.flatMap(publisherBlobs)]) if (allowed(a, blobRequest(action, container, b))) v.push(`${r}: ${action} allowed on ${b} by storageBlobDataContributor`);
+      }
+      if (allowed(a, listBlobs(`${r}/`))) v.push(`${r}: storageBlobDataContributor lists blobs`);
+    }
+    for (const a of senderRole) {
+      if (a.resource.body.properties?.condition !== undefined) v.push(`${r}: the sender assignment carries a condition (its scope is the queue)`);
     }
   }
   return v;

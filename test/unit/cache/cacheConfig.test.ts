@@ -4,7 +4,9 @@ import { parseCacheConfig } from '../../../shared/cache/cacheConfig';
 
 describe('parseCacheConfig', () => {
   it('accepts what infra generates and fills the defaults', () => {
-    const config = parseCacheConfig({ channels: [{ name: 'production' }, { name: 'staging' }], instructionsQueue: 'cache-instructions' }, 'cfg.cache', { connection: 'Storage' });
+    const config = parseCacheConfig({ channels: [{ name: 'production' }, { name: 'staging' }], instructionsQueue: 'cache-instructions', acceptDirectEnvelopes: false }, 'cfg.cache', {
+      connection: 'Storage',
+    });
     expect(config).toEqual({
       storage: { connection: 'Storage' },
       channels: [{ name: 'production' }, { name: 'staging' }],
@@ -18,7 +20,13 @@ describe('parseCacheConfig', () => {
       idempotencyMinutes: 10,
       coldBootThreshold: 1000,
       maxEnvelopeBytes: 262144,
+      acceptDirectEnvelopes: false,
     });
+  });
+
+  it('accepts directly enqueued envelopes unless told not to (local and dev publishers use the queue-only path)', () => {
+    expect(parseCacheConfig({ channels: [{ name: 'p' }] }, 'c').acceptDirectEnvelopes).toBe(true);
+    expect(parseCacheConfig({ channels: [{ name: 'p' }], acceptDirectEnvelopes: true }, 'c').acceptDirectEnvelopes).toBe(true);
   });
 
   it('falls back to AzureWebJobsStorage and accepts its own storage', () => {
@@ -47,6 +55,7 @@ describe('parseCacheConfig', () => {
     [{ channels: [{ name: 'p' }], maxEnvelopeBytes: 10 * 1024 * 1024 }, 'cfg.maxEnvelopeBytes'],
     [{ channels: [{ name: 'p' }], storage: { blobServiceUri: 'https://a.blob.core.windows.net' } }, 'cfg.storage'],
     [{ channels: [{ name: 'p' }], queues: 1 }, 'cfg.queues'],
+    [{ channels: [{ name: 'p' }], acceptDirectEnvelopes: 'false' }, 'cfg.acceptDirectEnvelopes'],
   ];
   it.each(errors)('%j is refused naming %s', (raw, setting) => {
     const err = (() => {
