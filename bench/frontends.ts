@@ -27,7 +27,7 @@ import { CacheSubscriber } from '../shared/cache/CacheSubscriber';
 import { InstructionQueuePump } from '../shared/cache/InstructionQueuePump';
 import { MemorySequenceStore } from '../shared/cache/SequenceStore';
 import { readHostOptions } from '../shared/devhost/hostJson';
-import { DotnetFrontEnd, dotnetPresence } from '../test/support/dotnetFrontEnd';
+import { channelSettings, DotnetFrontEnd, dotnetPresence } from '../test/support/dotnetFrontEnd';
 import { APP_ROOT, countRequests, percentiles, requests, roles, round, simulateUmbracoBaseline, UMBRACO_INTERVAL_MS, type Percentiles } from './cache';
 
 export interface FrontEndsBenchOptions {
@@ -91,13 +91,7 @@ async function openChannel(connectionString: string, n: number, dir: string, err
   const dotnet = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const { fe } = await DotnetFrontEnd.plain(`dotnet-${i}`, {
-        Channel: 'production',
-        Instance: `dotnet-${i}`,
-        ConnectionString: connectionString,
-        JournalContainer: config.journalContainer,
-        InstructionsQueue: config.instructionsQueue,
-        FrontEndQueuePrefix: config.frontEndQueuePrefix,
-        PositionFile: path.join(dir, `${suffix}-dotnet-${i}.json`),
+        ...channelSettings(config, { channel: 'production', instance: `dotnet-${i}`, connectionString, positionFile: path.join(dir, `${suffix}-dotnet-${i}.json`) }),
         ...(polling.frontEndMs === undefined ? {} : { PollMax: timeSpan(polling.frontEndMs) }),
       });
       fe.onEvent = (e) => {

@@ -14,7 +14,7 @@ import { MemorySequenceStore } from '../../shared/cache/SequenceStore';
 import { interopDescribe } from '../interop/harness';
 import { azurite } from '../support/storage';
 import { cacheSetup, frontEnd, generic, waitFor } from '../integration/cache/cacheHarness';
-import { DotnetFrontEnd, ensureFrontEndBuilt, type FrontEndSettings } from '../support/dotnetFrontEnd';
+import { channelSettings, DotnetFrontEnd, ensureFrontEndBuilt, type FrontEndSettings } from '../support/dotnetFrontEnd';
 
 interopDescribe('journal rules shared by the TypeScript and .NET readers (Azurite)', () => {
   let dir: string;
@@ -28,13 +28,7 @@ interopDescribe('journal rules shared by the TypeScript and .NET readers (Azurit
     const positionFile = path.join(dir, `${setup.config.journalContainer}-${instance}.json`);
     if (position !== undefined) writeFileSync(positionFile, JSON.stringify({ lastApplied: position, savedAt: new Date().toISOString() }));
     return {
-      Channel: 'production',
-      Instance: instance,
-      ConnectionString: azurite().connectionString,
-      JournalContainer: setup.config.journalContainer,
-      InstructionsQueue: setup.config.instructionsQueue,
-      FrontEndQueuePrefix: setup.config.frontEndQueuePrefix,
-      PositionFile: positionFile,
+      ...channelSettings(setup.config, { channel: 'production', instance, connectionString: azurite().connectionString, positionFile }),
       PollMax: '00:00:00.200',
       ProbeInterval: '00:00:01',
     };

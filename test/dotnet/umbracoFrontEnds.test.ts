@@ -14,7 +14,7 @@ import type { CliIo } from '../../shared/cli/CliIo';
 import { interopDescribe } from '../interop/harness';
 import { azurite } from '../support/storage';
 import { cacheSetup, fanOutPump, waitFor } from '../integration/cache/cacheHarness';
-import { DotnetFrontEnd, ensureFrontEndBuilt, type FrontEndSettings, type RefresherCall } from '../support/dotnetFrontEnd';
+import { channelSettings, DotnetFrontEnd, ensureFrontEndBuilt, type FrontEndSettings, type RefresherCall } from '../support/dotnetFrontEnd';
 
 const LEASE_SECONDS = 15;
 
@@ -25,13 +25,7 @@ interopDescribe('Umbraco front-ends in .NET (Ringkeeper.Umbraco on Azurite, Type
   const running: DotnetFrontEnd[] = [];
 
   const settings = (instance: string, extra: FrontEndSettings = {}): FrontEndSettings => ({
-    Channel: 'production',
-    Instance: instance,
-    ConnectionString: azurite().connectionString,
-    JournalContainer: setup.config.journalContainer,
-    InstructionsQueue: setup.config.instructionsQueue,
-    FrontEndQueuePrefix: setup.config.frontEndQueuePrefix,
-    PositionFile: path.join(dir, `${instance}.json`),
+    ...channelSettings(setup.config, { channel: 'production', instance, connectionString: azurite().connectionString, positionFile: path.join(dir, `${instance}.json`) }),
     PollMax: '00:00:00.200',
     GapWait: '00:00:00.500',
     // Long enough that only the fan-out's deliveries and the gap fill can bring anything in time.

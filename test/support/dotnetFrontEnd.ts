@@ -115,6 +115,22 @@ export function ensureFrontEndBuilt(): Promise<void> {
 /** `Ringkeeper:Cache:*` settings of one front-end (PascalCase, TimeSpans as `hh:mm:ss.fff`). */
 export type FrontEndSettings = Record<string, string | number | boolean>;
 
+/** The settings that put a .NET front-end on a channel of `config` (the rest keep the library's defaults). */
+export function channelSettings(
+  config: { journalContainer: string; instructionsQueue: string; frontEndQueuePrefix: string },
+  frontEnd: { channel: string; instance: string; connectionString: string; positionFile: string },
+): FrontEndSettings {
+  return {
+    Channel: frontEnd.channel,
+    Instance: frontEnd.instance,
+    ConnectionString: frontEnd.connectionString,
+    JournalContainer: config.journalContainer,
+    InstructionsQueue: config.instructionsQueue,
+    FrontEndQueuePrefix: config.frontEndQueuePrefix,
+    PositionFile: frontEnd.positionFile,
+  };
+}
+
 export interface RefresherCall {
   refresher: string;
   method: string;
